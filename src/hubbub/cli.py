@@ -1,0 +1,175 @@
+"""Command line: ``hubbub serve [options]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from . import __version__
+from .config import Config
+
+__all__ = ["build_parser", "config_from_args", "main"]
+
+_DEFAULT = Config()
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535)")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hubbub", description="hubbub: a chat server for netcat, telnet and (soon) IRC clients."
+    )
+    parser.add_argument("--version", action="version", version=f"hubbub {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="run the chat server",
+        description="Run the chat server. With no options: plain-text chat on port 8008 of every interface.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    net = serve.add_argument_group("network")
+    net.add_argument("--host", default=None, help="address to listen on (default: every interface)")
+    net.add_argument(
+        "--port", type=_port, default=_DEFAULT.port, help="plain-text chat port (0: any free port)"
+    )
+    net.add_argument(
+        "--backlog",
+        type=_positive_int,
+        default=_DEFAULT.backlog,
+        help="pending connections queued per listener",
+    )
+    limits = serve.add_argument_group("limits")
+    limits.add_argument(
+        "--max-line",
+        type=_positive_int,
+        default=_DEFAULT.max_line,
+        metavar="BYTES",
+        help="longest accepted plain-text line; a longer one is refused with an error",
+    )
+    limits.add_argument(
+        "--sendq",
+        type=_positive_int,
+        default=_DEFAULT.sendq,
+        metavar="BYTES",
+        help="output that may wait for one client; a client that falls further behind is disconnected",
+    )
+    limits.add_argument(
+        "--nick-max", type=_positive_int, default=_DEFAULT.nick_max, metavar="N", help="longest nickname"
+    )
+    limits.add_argument(
+        "--shutdown-timeout",
+        type=_seconds,
+        default=_DEFAULT.shutdown_timeout,
+        metavar="SECONDS",
+        help="time allowed to flush output to clients when closing them or stopping",
+    )
+    chat = serve.add_argument_group("chat")
+    chat.add_argument("--server-name", default=_DEFAULT.server_name, help="the name the server greets with")
+    chat.add_argument(
+        "--default-room", default=_DEFAULT.default_room, help="room plain-text users join when they connect"
+    )
+    run = serve.add_argument_group("running")
+    run.add_argument(
+        "--log-level", choices=_LOG_LEVELS, default=_DEFAULT.log_level, help="least severe log level shown"
+    )
+    run.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default=_DEFAULT.loop,
+        help="event loop: auto uses uvloop when it is installed",
+    )
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config(
+        host=args.host,
+        port=args.port,
+        backlog=args.backlog,
+        max_line=args.max_line,
+        sendq=args.sendq,
+        nick_max=args.nick_max,
+        shutdown_timeout=args.shutdown_timeout,
+        server_name=args.server_name,
+        default_room=args.default_room,
+        log_level=args.log_level,
+        loop=args.loop,
+    )
+
+
+def _loop_factory(choice: str) -> tuple[Callable[[], asyncio.AbstractEventLoop] | None, str]:
+    if choice == "asyncio":
+        return None, "asyncio"
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise SystemExit(
+                "hubbub: --loop uvloop, but uvloop is not installed (pip install uvloop)"
+            ) from None
+        return None, "asyncio"
+    return uvloop.new_event_loop, "uvloop"
+
+
+def serve(config: Config) -> int:
+    from .core.names import is_valid_room
+    from .net.server import Server
+
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    log = logging.getLogger("hubbub")
+    if not is_valid_room(config.default_room):
+        raise SystemExit(f"hubbub: --default-room {config.default_room!r} is not a valid room name")
+    factory, loop_name = _loop_factory(config.loop)
+
+    async def run() -> int:
+        server = Server(config)
+        try:
+            await server.start()
+        except OSError as exc:
+            log.error("cannot listen: %s", exc)
+            return 1
+        server.install_signal_handlers()
+        log.info("hubbub %s started (event loop: %s)", __version__, loop_name)
+        await server.serve()
+        return 0
+
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(run())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(config_from_args(args))
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

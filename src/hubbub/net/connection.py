@@ -1,0 +1,176 @@
+"""One TCP connection: an asyncio protocol that feeds a sans-I/O session and owns a bounded send queue.
+
+Output is coalesced: :meth:`Connection.send` only appends to a list, and the server flushes every connection
+that has output once per loop turn, so all the lines queued for a client in one turn leave in one ``write``.
+The queue is bounded: a client whose queued bytes (ours plus the transport's) pass ``sendq`` is disconnected,
+and nobody else ever waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from ..protocols.base import Session, SessionFactory
+    from .server import Server
+
+__all__ = ["Connection"]
+
+log = logging.getLogger("hubbub.net")
+
+
+class Connection(asyncio.Protocol):
+    __slots__ = (
+        "close_timer",
+        "factory",
+        "id",
+        "kind",
+        "out",
+        "peer",
+        "peer_host",
+        "queued",
+        "reason",
+        "sendq",
+        "server",
+        "session",
+        "transport",
+    )
+
+    def __init__(self, server: Server, factory: SessionFactory, kind: str) -> None:
+        self.server = server
+        self.factory = factory
+        self.id = 0
+        self.transport: asyncio.Transport | None = None
+        self.session: Session | None = None
+        #: Output queued during this loop turn; ``None`` once the connection is closing.
+        self.out: list[bytes] | None = []
+        self.queued = 0
+        self.sendq = server.sendq
+        self.reason = ""
+        self.kind = kind
+        self.peer = "?"
+        self.peer_host = "unknown"
+        self.close_timer: asyncio.TimerHandle | None = None
+
+    # -- asyncio.Protocol -----------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        peername = transport.get_extra_info("peername")
+        if isinstance(peername, tuple):
+            host = self.peer_host = str(peername[0])
+            self.peer = f"[{host}]:{peername[1]}" if ":" in host else f"{host}:{peername[1]}"
+        self.server.attach(self)
+        session = self.session = self.factory(self)
+        self._guard(session.start)
+
+    def data_received(self, data: bytes) -> None:
+        session = self.session
+        if session is not None and self.out is not None:
+            try:
+                session.data_received(data)
+            except Exception:
+                self._crash()
+
+    def eof_received(self) -> bool:
+        session = self.session
+        if session is not None and self.out is not None:
+            self._guard(session.eof_received)
+        if self.out is not None:
+            self.close("connection closed")
+        # Keep the transport open: close() flushes our output before closing it.
+        return True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.reason:
+            self.reason = _describe(exc)
+        self.out = None
+        if self.close_timer is not None:
+            self.close_timer.cancel()
+            self.close_timer = None
+        session, self.session = self.session, None
+        if session is not None:
+            self._guard(session.connection_lost, self.reason)
+        self.server.detach(self)
+
+    # -- the session's Link ---------------------------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        out = self.out
+        if out is None:
+            return
+        if not out:
+            self.server.dirty.append(self)
+            if not self.server.flush_scheduled:
+                self.server.schedule_flush()
+        out.append(data)
+        queued = self.queued = self.queued + len(data)
+        if queued > self.sendq:
+            self.abort("send queue exceeded")
+
+    def close(self, reason: str) -> None:
+        """Flush, then close; a peer that does not take the last bytes in time is cut off."""
+        if self.out is None:
+            return
+        if not self.reason:
+            self.reason = reason
+        self.flush()
+        self.out = None
+        transport = self.transport
+        if transport is None:
+            return
+        if transport.get_write_buffer_size():
+            self.close_timer = self.server.loop.call_later(self.server.close_timeout, transport.abort)
+        transport.close()
+
+    def abort(self, reason: str) -> None:
+        """Drop the connection at once, discarding its output."""
+        if not self.reason:
+            self.reason = reason
+        self.out = None
+        if self.transport is not None:
+            self.transport.abort()
+
+    # -- output ---------------------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        out = self.out
+        if not out:
+            return
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        self.queued = 0
+        transport = self.transport
+        assert transport is not None
+        transport.write(data)
+        if transport.get_write_buffer_size() > self.sendq:
+            self.abort("send queue exceeded")
+
+    # -- errors ---------------------------------------------------------------------------------------------
+
+    def _guard(self, func: Callable[..., object], *args: object) -> None:
+        try:
+            func(*args)
+        except Exception:
+            self._crash()
+
+    def _crash(self) -> None:
+        log.exception("internal error on connection #%d %s; closing it", self.id, self.peer)
+        session, self.session = self.session, None
+        if session is not None and self.out is not None:
+            try:
+                session.connection_lost("internal error")
+            except Exception:
+                log.exception("internal error while closing connection #%d", self.id)
+        self.close("internal error")
+
+
+def _describe(exc: Exception | None) -> str:
+    if exc is None:
+        return "connection closed"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or type(exc).__name__

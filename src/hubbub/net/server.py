@@ -1,0 +1,129 @@
+"""The asyncio server: listeners, the set of live connections, output flushing, and graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+
+from ..config import Config
+from ..core.hub import Hub, HubLimits
+from ..protocols.base import Link, Session, SessionFactory
+from ..protocols.plain import PlainOptions, PlainSession
+from .connection import Connection
+
+__all__ = ["Server"]
+
+log = logging.getLogger("hubbub.net")
+
+
+class Server:
+    def __init__(self, config: Config, hub: Hub | None = None) -> None:
+        self.config = config
+        self.hub = hub or Hub(HubLimits(nick_max=config.nick_max))
+        self.loop = asyncio.get_running_loop()
+        self.sendq = config.sendq
+        self.close_timeout = config.shutdown_timeout
+        self.connections: set[Connection] = set()
+        #: Connections with output queued this loop turn, flushed together at the end of the turn.
+        self.dirty: list[Connection] = []
+        self.flush_scheduled = False
+        self.listeners: list[asyncio.AbstractServer] = []
+        self.addresses: list[tuple[str, str, int]] = []
+        self._ids = 0
+        self._stop = asyncio.Event()
+        self._all_closed: asyncio.Event | None = None
+        plain = PlainOptions(
+            max_line=config.max_line, default_room=config.default_room, server_name=config.server_name
+        )
+        hub_ = self.hub
+
+        def plain_session(link: Link) -> Session:
+            return PlainSession(link, hub_, plain)
+
+        self._plain_factory: SessionFactory = plain_session
+
+    # -- listeners ------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._listen("plain text", self.config.port, self._plain_factory)
+
+    async def _listen(self, kind: str, port: int, factory: SessionFactory) -> None:
+        listener = await self.loop.create_server(
+            lambda: Connection(self, factory, kind),
+            host=self.config.host,
+            port=port,
+            reuse_address=True,
+            backlog=self.config.backlog,
+        )
+        self.listeners.append(listener)
+        for sock in listener.sockets:
+            host, bound = sock.getsockname()[:2]
+            self.addresses.append((kind, host, bound))
+            shown = f"[{host}]" if sock.family == socket.AF_INET6 else host
+            log.info("listening for %s on %s:%d", kind, shown, bound)
+
+    # -- connections ----------------------------------------------------------------------------------------
+
+    def attach(self, conn: Connection) -> None:
+        self._ids += 1
+        conn.id = self._ids
+        self.connections.add(conn)
+        log.info("#%d connected from %s (%s)", conn.id, conn.peer, conn.kind)
+
+    def detach(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+        log.info("#%d disconnected %s: %s", conn.id, conn.peer, conn.reason)
+        if self._all_closed is not None and not self.connections:
+            self._all_closed.set()
+
+    def schedule_flush(self) -> None:
+        self.flush_scheduled = True
+        self.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self.flush_scheduled = False
+        dirty, self.dirty = self.dirty, []
+        for conn in dirty:
+            conn.flush()
+
+    # -- running and stopping -------------------------------------------------------------------------------
+
+    def request_stop(self, why: str = "") -> None:
+        if not self._stop.is_set():
+            log.info("stopping%s", f" ({why})" if why else "")
+            self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.loop.add_signal_handler(sig, self.request_stop, sig.name)
+
+    async def serve(self) -> None:
+        """Run until a stop is requested, then shut down gracefully."""
+        await self._stop.wait()
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        for listener in self.listeners:
+            listener.close()
+        conns = list(self.connections)
+        self._all_closed = asyncio.Event()
+        for conn in conns:
+            session = conn.session
+            if session is not None and conn.out is not None:
+                try:
+                    session.shutdown()
+                except Exception:
+                    log.exception("internal error in shutdown notice on #%d", conn.id)
+            conn.close("server shutting down")
+        if self.connections:
+            try:
+                await asyncio.wait_for(self._all_closed.wait(), self.config.shutdown_timeout)
+            except TimeoutError:
+                log.warning("%d connections did not close in time; aborting them", len(self.connections))
+                for conn in list(self.connections):
+                    conn.abort("shutdown timeout")
+        for listener in self.listeners:
+            await listener.wait_closed()
+        log.info("stopped")

@@ -1,0 +1,53 @@
+"""The contract between the network layer and a protocol session.
+
+A session is sans-I/O: the network layer hands it bytes (``data_received``) and lifecycle calls, and the
+session answers by calling its :class:`Link` (``send`` to queue bytes, ``close`` to end the connection). It
+never touches a socket, a timer or an event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+__all__ = ["Link", "Session", "SessionFactory"]
+
+
+class Link(Protocol):
+    """The network layer's side of one connection, as a session sees it."""
+
+    @property
+    def peer_host(self) -> str:
+        """The peer's address (IP), used as the user's host."""
+        ...
+
+    def send(self, data: bytes) -> None:
+        """Queue ``data``; it goes out at the end of this loop turn, coalesced with the rest. Never blocks."""
+        ...
+
+    def close(self, reason: str) -> None:
+        """Flush what is queued (within a bounded time), then close, recording ``reason`` in the log."""
+        ...
+
+
+class Session(Protocol):
+    def start(self) -> None:
+        """The connection is up."""
+        ...
+
+    def data_received(self, data: bytes) -> None: ...
+
+    def eof_received(self) -> None:
+        """The peer will send no more; the session should finish and close."""
+        ...
+
+    def connection_lost(self, reason: str) -> None:
+        """The connection is gone (the session must not send any more)."""
+        ...
+
+    def shutdown(self) -> None:
+        """The server is stopping: send a notice; the network layer then flushes and closes."""
+        ...
+
+
+SessionFactory = Callable[[Link], Session]

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from helpers import Client, ServerProcess  # noqa: E402
+
+
+@pytest.fixture
+def make_server() -> Iterator[Callable[..., ServerProcess]]:
+    """Start servers with extra command-line options; each is stopped (or killed) after the test."""
+    servers: list[ServerProcess] = []
+    clients: list[Client] = []
+
+    def start(*args: str) -> ServerProcess:
+        server = ServerProcess(*args)
+        original = server.connect
+
+        def connect(nick: str | None = None) -> Client:
+            client = original(nick)
+            clients.append(client)
+            return client
+
+        server.connect = connect  # type: ignore[method-assign]
+        servers.append(server)
+        return server
+
+    yield start
+    for client in clients:
+        client.close()
+    for server in servers:
+        try:
+            code = server.stop()
+        except Exception:
+            server.kill()
+            raise
+        assert code == 0, "server did not exit cleanly:\n" + "\n".join(server.log)
+
+
+@pytest.fixture
+def server(make_server: Callable[..., ServerProcess]) -> ServerProcess:
+    return make_server()
