@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers import Client, ServerProcess  # noqa: E402
+from helpers import Client, ServerProcess
 
 
 @pytest.fixture

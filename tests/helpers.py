@@ -30,6 +30,7 @@ class ServerProcess:
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
         )
         self.log: list[str] = []
+        self.exited = False
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read_log, daemon=True)
         self._reader.start()
@@ -44,7 +45,7 @@ class ServerProcess:
                 self.log.append(line)
                 self._cond.notify_all()
         with self._cond:
-            self.log.append("<<exit>>")
+            self.exited = True
             self._cond.notify_all()
 
     def wait_log(self, pattern: str, timeout: float = TIMEOUT) -> re.Match[str]:
@@ -59,11 +60,13 @@ class ServerProcess:
                     if found:
                         return found
                 checked = len(self.log)
-                if "<<exit>>" in self.log[-1:]:
+                if self.exited:
                     raise AssertionError(f"server exited before logging {pattern!r}:\n" + "\n".join(self.log))
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"no log line matching {pattern!r} in {timeout}s:\n" + "\n".join(self.log))
+                    raise AssertionError(
+                        f"no log line matching {pattern!r} in {timeout}s:\n" + "\n".join(self.log)
+                    )
                 self._cond.wait(remaining)
 
     def find_log(self, pattern: str) -> list[str]:
@@ -129,7 +132,9 @@ class Client:
             except ConnectionResetError:
                 data = b""
             except TimeoutError:
-                raise TimeoutError(f"no complete line in {timeout}s; seen so far: {self.seen[-20:]}") from None
+                raise TimeoutError(
+                    f"no complete line in {timeout}s; seen so far: {self.seen[-20:]}"
+                ) from None
             if not data:
                 self.eof = True
                 if self.buf:

@@ -2,8 +2,9 @@
 
 Output is coalesced: :meth:`Connection.send` only appends to a list, and the server flushes every connection
 that has output once per loop turn, so all the lines queued for a client in one turn leave in one ``write``.
-The queue is bounded: a client whose queued bytes (ours plus the transport's) pass ``sendq`` is disconnected,
-and nobody else ever waits for it.
+The queue is bounded: a client whose unsent bytes (what the kernel would not take at the last flush) pass
+``sendq`` is disconnected, and nobody else ever waits for it. A burst queued within one turn does not count
+against the client by itself: it goes to the kernel at once, and only what is left over counts.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ class Connection(asyncio.Protocol):
         "out",
         "peer",
         "peer_host",
-        "queued",
         "reason",
         "sendq",
         "server",
@@ -47,7 +47,6 @@ class Connection(asyncio.Protocol):
         self.session: Session | None = None
         #: Output queued during this loop turn; ``None`` once the connection is closing.
         self.out: list[bytes] | None = []
-        self.queued = 0
         self.sendq = server.sendq
         self.reason = ""
         self.kind = kind
@@ -107,9 +106,6 @@ class Connection(asyncio.Protocol):
             if not self.server.flush_scheduled:
                 self.server.schedule_flush()
         out.append(data)
-        queued = self.queued = self.queued + len(data)
-        if queued > self.sendq:
-            self.abort("send queue exceeded")
 
     def close(self, reason: str) -> None:
         """Flush, then close; a peer that does not take the last bytes in time is cut off."""
@@ -142,7 +138,6 @@ class Connection(asyncio.Protocol):
             return
         data = out[0] if len(out) == 1 else b"".join(out)
         out.clear()
-        self.queued = 0
         transport = self.transport
         assert transport is not None
         transport.write(data)
