@@ -15,14 +15,33 @@ class Reason(Enum):
     NO_SUCH_ROOM = auto()
     NOT_IN_ROOM = auto()
     ALREADY_IN_ROOM = auto()
+    USER_NOT_IN_ROOM = auto()
+    USER_IN_ROOM = auto()
+    CANNOT_SEND = auto()
+    CHANOP_NEEDED = auto()
+    BANNED = auto()
+    INVITE_ONLY = auto()
+    ROOM_FULL = auto()
+    BAD_KEY = auto()
+    TOO_MANY_ROOMS = auto()
+    UNKNOWN_MODE = auto()
+    NEED_PARAM = auto()
+    INVALID_PARAM = auto()
+    KEY_SET = auto()
+    NO_PRIVILEGES = auto()
     EMPTY_MESSAGE = auto()
 
 
 class ChatError(Exception):
-    """A request the hub refused. ``subject`` is the nickname or room name concerned."""
+    """A request the hub refused.
 
-    def __init__(self, reason: Reason, subject: str, message: str) -> None:
+    ``subject`` is the nickname, room name or mode character concerned; ``nick`` the other user concerned, if
+    any (for "they aren't on that channel"); ``message`` a sentence for people.
+    """
+
+    def __init__(self, reason: Reason, subject: str, message: str, *, nick: str = "") -> None:
         super().__init__(message)
         self.reason = reason
         self.subject = subject
         self.message = message
+        self.nick = nick

@@ -5,18 +5,36 @@ Events are immutable records created once per action and shared by every recipie
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
 from .model import Room, User
 
-__all__ = ["Event", "Join", "Message", "MessageKind", "NickChange", "Part", "Quit"]
+__all__ = [
+    "Away",
+    "Event",
+    "Invite",
+    "Join",
+    "Kick",
+    "Message",
+    "MessageKind",
+    "ModeChange",
+    "NickChange",
+    "Part",
+    "Quit",
+    "Realname",
+    "Topic",
+    "Wallops",
+]
 
 
 class MessageKind(Enum):
     SAY = "PRIVMSG"
     ACTION = "ACTION"
     NOTICE = "NOTICE"
+    #: A message with tags and no text (IRCv3 TAGMSG): only clients that understand tags see it.
+    TAGS = "TAGMSG"
 
 
 @dataclass(slots=True, frozen=True, eq=False)
@@ -34,6 +52,10 @@ class Message(Event):
     msgid: str
     nick: str
     """The sender's nickname when the message was sent."""
+    tags: Mapping[str, str] | None = None
+    """Client-only tags (``+typing``, ``+draft/reply``, ...) to pass on to clients that understand them."""
+    status: str = ""
+    """For a message to a room's operators only (``@#room``): the status prefix; empty for everyone."""
 
 
 @dataclass(slots=True, frozen=True, eq=False)
@@ -56,3 +78,50 @@ class Quit(Event):
 class NickChange(Event):
     old: str
     new: str
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class Topic(Event):
+    room: Room
+    topic: str
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class Kick(Event):
+    room: Room
+    target: User
+    reason: str
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class ModeChange(Event):
+    """Modes changed on a room or a user: ``changes`` holds ("+o", "bob"), ("-m", None), ..."""
+
+    target: Room | User
+    changes: tuple[tuple[str, str | None], ...]
+    by_server: bool = False
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class Invite(Event):
+    room_name: str
+    target: User
+    notify: bool = False
+    """True for the copy sent to the room's operators (IRCv3 invite-notify), False for the target's."""
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class Away(Event):
+    """``user`` went away (``message`` set) or came back (``message`` empty)."""
+
+    message: str
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class Realname(Event):
+    realname: str
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class Wallops(Event):
+    text: str

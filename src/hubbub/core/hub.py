@@ -3,7 +3,9 @@
 Protocols call the hub (``say``, ``join``, ``change_nick``, ...); the hub checks the rules, raises
 :class:`~hubbub.core.errors.ChatError` when a request breaks one, and fans the resulting event out to every
 client concerned. Fan-out renders the event once per client variant and hands the same bytes to each
-recipient's send queue, which never blocks. The hub knows no protocol and no socket.
+recipient's send queue, which never blocks. Where the actor's own protocol must confirm an action in its own
+way (a JOIN echo, "You are now known as"), the hub leaves the actor out of the fan-out and returns the event.
+The hub knows no protocol and no socket.
 """
 
 from __future__ import annotations
@@ -11,22 +13,56 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from ..wire.masks import match_mask
 from .errors import ChatError, Reason
-from .events import Event, Join, Message, MessageKind, NickChange, Part, Quit
-from .model import Client, Room, User
+from .events import (
+    Away,
+    Event,
+    Invite,
+    Join,
+    Kick,
+    Message,
+    MessageKind,
+    ModeChange,
+    NickChange,
+    Part,
+    Quit,
+    Realname,
+    Topic,
+    Wallops,
+)
+from .model import Client, ListEntry, Room, User
+from .modes import LIST_MODES, PREFIX_MODES, ModeRequest
 from .names import NICK_CHARS_HELP, ROOM_PREFIX, casefold, is_valid_nick, is_valid_room
 
-__all__ = ["Hub", "HubLimits"]
+__all__ = ["Hub", "HubLimits", "WhowasEntry"]
 
 
 @dataclass(frozen=True, slots=True)
 class HubLimits:
     nick_max: int = 32
     room_max: int = 64
+    topic_max: int = 390
+    kick_max: int = 390
+    away_max: int = 390
+    realname_max: int = 150
+    list_max: int = 100
+    rooms_per_user: int = 100
+    whowas: int = 1000
     guest_prefix: str = "guest-"
+
+
+class WhowasEntry(NamedTuple):
+    nick: str
+    username: str
+    host: str
+    realname: str
+    time: float
 
 
 class Hub:
@@ -34,6 +70,10 @@ class Hub:
         self.limits = limits or HubLimits()
         self.users: dict[str, User] = {}
         self.rooms: dict[str, Room] = {}
+        self.whowas: deque[WhowasEntry] = deque(maxlen=self.limits.whowas)
+        self.opers = 0
+        self.max_users = 0
+        self.started = time.time()
         self._uids = itertools.count(1)
         self._guests = itertools.count(1)
         # msgids: a random per-process prefix and a counter, unique without coordination.
@@ -92,15 +132,19 @@ class Hub:
             realname=realname or nick,
         )
         self.users[key] = user
+        self.max_users = max(self.max_users, len(self.users))
         return user
 
     def change_nick(self, user: User, new: str) -> NickChange | None:
-        """Rename ``user`` and tell everyone who shares a room; the returned event is for the user's own
-        protocol to confirm (``None``: the nickname did not change)."""
+        """Rename ``user`` and tell everyone who shares a room.
+
+        The returned event is for the user's own protocol to confirm (``None``: the nickname did not change).
+        """
         key = self.check_nick(new, current=user)
         old = user.nick
         if new == old:
             return None
+        self._remember(user)
         del self.users[user.key]
         user.nick, user.key = new, key
         self.users[key] = user
@@ -112,12 +156,23 @@ class Hub:
         """Remove ``user`` (its connection has ended or is ending) and tell everyone who shared a room."""
         if self.users.get(user.key) is not user:
             return
+        self._remember(user)
         del self.users[user.key]
+        if user.oper:
+            self.opers -= 1
         event = Quit(user, time.time(), reason)
         recipients = list(self._neighbours(user, include_self=False))
         for room in list(user.rooms.values()):
             self._leave(user, room)
         self._fanout(event, recipients)
+
+    def _remember(self, user: User) -> None:
+        self.whowas.append(WhowasEntry(user.nick, user.username, user.host, user.realname, time.time()))
+
+    def find_whowas(self, nick: str, count: int = 0) -> list[WhowasEntry]:
+        key = casefold(nick)
+        found = [entry for entry in reversed(self.whowas) if casefold(entry.nick) == key]
+        return found[:count] if count > 0 else found
 
     def _neighbours(self, user: User, *, include_self: bool) -> Iterator[User]:
         """Every user sharing a room with ``user``, once each."""
@@ -137,10 +192,74 @@ class Hub:
                     seen.add(member)
                     yield member
 
+    def set_away(self, user: User, message: str) -> None:
+        message = message[: self.limits.away_max]
+        if message == user.away:
+            return
+        user.away = message
+        self._fanout(Away(user, time.time(), message), self._neighbours(user, include_self=False))
+
+    def set_realname(self, user: User, realname: str) -> Realname:
+        user.realname = realname[: self.limits.realname_max]
+        event = Realname(user, time.time(), user.realname)
+        self._fanout(event, self._neighbours(user, include_self=False))
+        return event
+
+    def set_user_modes(
+        self, user: User, changes: Iterable[tuple[str, str | None]]
+    ) -> list[tuple[str, str | None]]:
+        """Apply user mode changes a user asked for itself; ``+o`` is only given by :meth:`make_oper`."""
+        applied: list[tuple[str, str | None]] = []
+        for change, _ in changes:
+            sign, mode = change[0], change[1]
+            if mode == "o" and sign == "+":
+                continue
+            if sign == "+" and mode not in user.modes:
+                user.modes.add(mode)
+            elif sign == "-" and mode in user.modes:
+                user.modes.discard(mode)
+                if mode == "o":
+                    user.oper = ""
+                    self.opers -= 1
+            else:
+                continue
+            applied.append((change, None))
+        return applied
+
+    def make_oper(self, user: User, name: str) -> list[tuple[str, str | None]]:
+        if not user.oper:
+            self.opers += 1
+        user.oper = name
+        if "o" in user.modes:
+            return []
+        user.modes.add("o")
+        return [("+o", None)]
+
+    def kill(self, killer: User, nick: str, reason: str) -> User:
+        if not killer.oper:
+            raise ChatError(Reason.NO_PRIVILEGES, nick, "Permission Denied - You're not an IRC operator")
+        target = self.find_user(nick)
+        if target is None:
+            raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
+        target.client.disconnect(f"Killed by {killer.nick} ({reason})")
+        return target
+
+    def wallops(self, user: User, text: str) -> None:
+        if not user.oper:
+            raise ChatError(Reason.NO_PRIVILEGES, "WALLOPS", "Permission Denied - You're not an IRC operator")
+        recipients = [u for u in self.users.values() if "w" in u.modes]
+        self._fanout(Wallops(user, time.time(), text), recipients)
+
     # -- rooms -------------------------------------------------------------------------------------------
 
     def find_room(self, name: str) -> Room | None:
         return self.rooms.get(casefold(name))
+
+    def require_room(self, name: str) -> Room:
+        room = self.rooms.get(casefold(name))
+        if room is None:
+            raise ChatError(Reason.NO_SUCH_ROOM, name, f"No such room: {name}")
+        return room
 
     def normalize_room(self, name: str) -> str:
         if not name.startswith(ROOM_PREFIX):
@@ -154,22 +273,52 @@ class Hub:
             )
         return name
 
-    def join(self, user: User, name: str) -> Join:
-        """Add ``user`` to the room ``name`` (creating it) and tell the other members.
+    def is_banned(self, room: Room, user: User) -> bool:
+        bans = room.lists["b"]
+        if not bans:
+            return False
+        mask = user.hostmask
+        if not any(match_mask(entry.mask, mask) for entry in bans):
+            return False
+        return not any(match_mask(entry.mask, mask) for entry in room.lists["e"])
 
-        The returned event is for the user's own protocol to confirm."""
+    def join(self, user: User, name: str, password: str = "") -> Join:
+        """Add ``user`` to the room ``name`` (creating it, with ``user`` as its operator) and tell the others.
+
+        The returned event is for the user's own protocol to confirm.
+        """
         name = self.normalize_room(name)
         key = casefold(name)
         room = self.rooms.get(key)
+        if room is not None and user in room.members:
+            raise ChatError(Reason.ALREADY_IN_ROOM, room.name, f"You are already in {room.name}")
+        if len(user.rooms) >= self.limits.rooms_per_user:
+            raise ChatError(Reason.TOO_MANY_ROOMS, name, "You have joined too many rooms")
         if room is None:
             room = self.rooms[key] = Room(name, key)
-        elif user in room.members:
-            raise ChatError(Reason.ALREADY_IN_ROOM, room.name, f"You are already in {room.name}")
-        room.members[user] = None
+            status = "o"
+        else:
+            self._check_entry(user, room, password)
+            status = ""
+        user.invites.discard(key)
+        room.members[user] = status
         user.rooms[key] = room
         event = Join(user, time.time(), room)
         self._fanout(event, room.members, exclude=user)
         return event
+
+    def _check_entry(self, user: User, room: Room, password: str) -> None:
+        invited = room.key in user.invites
+        if not invited and self.is_banned(room, user):
+            raise ChatError(Reason.BANNED, room.name, f"You are banned from {room.name}")
+        if "i" in room.flags and not invited:
+            mask = user.hostmask
+            if not any(match_mask(entry.mask, mask) for entry in room.lists["I"]):
+                raise ChatError(Reason.INVITE_ONLY, room.name, f"{room.name} is invite only")
+        if room.limit and len(room.members) >= room.limit and not invited:
+            raise ChatError(Reason.ROOM_FULL, room.name, f"{room.name} is full")
+        if room.password and password != room.password and not invited:
+            raise ChatError(Reason.BAD_KEY, room.name, f"{room.name} needs the right key")
 
     def part(self, user: User, room: Room, reason: str = "") -> Part:
         """Remove ``user`` from ``room`` and tell the other members; the event is returned as for join."""
@@ -189,27 +338,212 @@ class Hub:
     def room_list(self) -> list[Room]:
         return sorted(self.rooms.values(), key=lambda r: r.key)
 
+    def _require_op(self, user: User, room: Room) -> None:
+        status = room.members.get(user)
+        if status is None:
+            raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
+        if "o" not in status:
+            raise ChatError(Reason.CHANOP_NEEDED, room.name, f"You are not an operator of {room.name}")
+
+    def set_topic(self, user: User, room: Room, topic: str) -> Topic:
+        """Change the topic and tell every member, ``user`` included."""
+        if user not in room.members:
+            raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
+        if "t" in room.flags:
+            self._require_op(user, room)
+        room.topic = topic[: self.limits.topic_max]
+        room.topic_by = user.hostmask
+        room.topic_time = time.time()
+        event = Topic(user, room.topic_time, room, room.topic)
+        self._fanout(event, room.members)
+        return event
+
+    def kick(self, user: User, room: Room, nick: str, reason: str) -> Kick:
+        """Remove ``nick`` from ``room`` and tell every member, both users included."""
+        self._require_op(user, room)
+        target = self.find_user(nick)
+        if target is None:
+            raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
+        if target not in room.members:
+            raise ChatError(
+                Reason.USER_NOT_IN_ROOM, room.name, f"{target.nick} is not in {room.name}", nick=target.nick
+            )
+        event = Kick(user, time.time(), room, target, reason[: self.limits.kick_max] or user.nick)
+        self._fanout(event, room.members)
+        self._leave(target, room)
+        return event
+
+    def invite(self, user: User, nick: str, room_name: str) -> Invite:
+        """Invite ``nick`` to a room: the target and the room's operators are told."""
+        target = self.find_user(nick)
+        if target is None:
+            raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
+        room = self.find_room(room_name)
+        if room is None:
+            raise ChatError(Reason.NO_SUCH_ROOM, room_name, f"No such room: {room_name}")
+        if user not in room.members:
+            raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
+        if "i" in room.flags:
+            self._require_op(user, room)
+        if target in room.members:
+            raise ChatError(
+                Reason.USER_IN_ROOM, room.name, f"{target.nick} is already in {room.name}", nick=target.nick
+            )
+        target.invites.add(room.key)
+        now = time.time()
+        event = Invite(user, now, room.name, target)
+        data = target.client.render(event)
+        if data:
+            target.send(data)
+        ops = [m for m, status in room.members.items() if "o" in status and m is not user]
+        self._fanout(Invite(user, now, room.name, target, notify=True), ops)
+        return event
+
+    def change_room_modes(
+        self, user: User, room: Room, request: ModeRequest
+    ) -> tuple[list[tuple[str, str | None]], list[ChatError]]:
+        """Apply what ``user`` may change; return the changes made (also told to every member) and errors."""
+        errors: list[ChatError] = []
+        applied: list[tuple[str, str | None]] = []
+        if not request.changes:
+            return applied, errors
+        try:
+            self._require_op(user, room)
+        except ChatError as exc:
+            return applied, [exc]
+        limits = self.limits
+        for change, arg in request.changes:
+            sign, mode = change[0], change[1]
+            adding = sign == "+"
+            if mode in PREFIX_MODES:
+                assert arg is not None
+                target = self.find_user(arg)
+                if target is None:
+                    errors.append(ChatError(Reason.NO_SUCH_NICK, arg, f"No such nickname: {arg}"))
+                    continue
+                status = room.members.get(target)
+                if status is None:
+                    errors.append(
+                        ChatError(
+                            Reason.USER_NOT_IN_ROOM,
+                            room.name,
+                            f"{target.nick} is not in {room.name}",
+                            nick=target.nick,
+                        )
+                    )
+                    continue
+                if adding and mode not in status:
+                    room.members[target] = "".join(m for m in PREFIX_MODES if m in status or m == mode)
+                elif not adding and mode in status:
+                    room.members[target] = status.replace(mode, "")
+                else:
+                    continue
+                applied.append((change, target.nick))
+            elif mode in LIST_MODES:
+                assert arg is not None
+                mask = _normalize_mask(arg)
+                entries = room.lists[mode]
+                existing = [e for e in entries if casefold(e.mask) == casefold(mask)]
+                if adding and not existing:
+                    if len(entries) >= limits.list_max:
+                        errors.append(ChatError(Reason.INVALID_PARAM, mode, f"The {mode} list is full"))
+                        continue
+                    entries.append(ListEntry(mask, user.hostmask, time.time()))
+                elif not adding and existing:
+                    entries.remove(existing[0])
+                    mask = existing[0].mask
+                else:
+                    continue
+                applied.append((change, mask))
+            elif mode == "k":
+                if adding:
+                    assert arg is not None
+                    if not arg or " " in arg or "," in arg or len(arg) > 23:
+                        errors.append(ChatError(Reason.INVALID_PARAM, "k", "Invalid key"))
+                        continue
+                    room.password = arg
+                    applied.append((change, arg))
+                elif room.password:
+                    room.password = ""
+                    applied.append((change, "*"))
+            elif mode == "l":
+                if adding:
+                    assert arg is not None
+                    try:
+                        limit = int(arg)
+                    except ValueError:
+                        limit = 0
+                    if limit <= 0:
+                        errors.append(ChatError(Reason.INVALID_PARAM, "l", "Invalid limit"))
+                        continue
+                    room.limit = limit
+                    applied.append((change, str(limit)))
+                elif room.limit:
+                    room.limit = 0
+                    applied.append((change, None))
+            else:
+                if adding and mode not in room.flags:
+                    room.flags.add(mode)
+                elif not adding and mode in room.flags:
+                    room.flags.discard(mode)
+                else:
+                    continue
+                applied.append((change, None))
+        if applied:
+            self._fanout(ModeChange(user, time.time(), room, tuple(applied)), room.members)
+        return applied, errors
+
     # -- messages ----------------------------------------------------------------------------------------
 
     def new_msgid(self) -> str:
         return f"{self._msgid_prefix}{next(self._msgids):x}"
 
-    def say(self, user: User, room: Room, text: str, kind: MessageKind = MessageKind.SAY) -> Message:
-        """Send ``text`` from ``user`` to every other member of ``room``."""
-        if user not in room.members:
-            raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
-        event = Message(user, time.time(), room, text, kind, self.new_msgid(), user.nick)
+    def say(
+        self,
+        user: User,
+        room: Room,
+        text: str,
+        kind: MessageKind = MessageKind.SAY,
+        tags: Mapping[str, str] | None = None,
+        status: str = "",
+    ) -> Message:
+        """Send ``text`` from ``user`` to every other member of ``room`` (or to its operators: ``status``)."""
+        members = room.members
+        mode = members.get(user)
+        if mode is None:
+            if "n" in room.flags:
+                raise ChatError(Reason.CANNOT_SEND, room.name, f"You are not in {room.name}")
+            if "m" in room.flags or self.is_banned(room, user):
+                raise ChatError(Reason.CANNOT_SEND, room.name, f"You cannot send to {room.name}")
+        elif not mode and ("m" in room.flags or (room.lists["b"] and self.is_banned(room, user))):
+            raise ChatError(
+                Reason.CANNOT_SEND, room.name, f"You cannot send to {room.name} (moderated or banned)"
+            )
+        event = Message(user, time.time(), room, text, kind, self.new_msgid(), user.nick, tags, status)
         self.messages += 1
-        self._fanout(event, room.members, exclude=user)
+        user.last_active = event.time
+        if status:
+            recipients: Iterable[User] = [m for m, s in members.items() if "o" in s]
+        else:
+            recipients = members
+        self._fanout(event, recipients, exclude=user)
         return event
 
-    def private(self, user: User, nick: str, text: str, kind: MessageKind = MessageKind.SAY) -> Message:
+    def private(
+        self,
+        user: User,
+        nick: str,
+        text: str,
+        kind: MessageKind = MessageKind.SAY,
+        tags: Mapping[str, str] | None = None,
+    ) -> Message:
         """Send ``text`` from ``user`` to the user named ``nick``."""
         target = self.find_user(nick)
         if target is None:
             raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
-        event = Message(user, time.time(), target, text, kind, self.new_msgid(), user.nick)
+        event = Message(user, time.time(), target, text, kind, self.new_msgid(), user.nick, tags)
         self.messages += 1
+        user.last_active = event.time
         data = target.client.render(event)
         if data:
             target.send(data)
@@ -232,3 +566,14 @@ class Hub:
                 data = rendered[variant] = client.render(event)
             if data is not None:
                 user.send(data)
+
+
+def _normalize_mask(mask: str) -> str:
+    """Complete a partial mask the usual way: ``nick`` -> ``nick!*@*``, ``user@host`` -> ``*!user@host``."""
+    if "!" not in mask and "@" not in mask:
+        return f"{mask}!*@*"
+    if "!" not in mask:
+        return f"*!{mask}"
+    if "@" not in mask:
+        return f"{mask}@*"
+    return mask

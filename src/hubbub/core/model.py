@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from .events import Event
 
-__all__ = ["Client", "Room", "User"]
+__all__ = ["Client", "ListEntry", "Room", "User"]
 
 
 class Client(Protocol):
@@ -36,11 +36,17 @@ class User:
 
     __slots__ = (
         "__weakref__",
+        "account",
+        "away",
         "client",
         "host",
         "id",
+        "invites",
         "key",
+        "last_active",
+        "modes",
         "nick",
+        "oper",
         "realname",
         "rooms",
         "send",
@@ -70,7 +76,17 @@ class User:
         self.host = host
         self.realname = realname
         self.rooms: dict[str, Room] = {}
-        self.signon = time.time()
+        self.signon = self.last_active = time.time()
+        #: User modes: "i" (invisible), "w" (wallops), "o" (operator).
+        self.modes: set[str] = set()
+        #: Away message ("" when present).
+        self.away = ""
+        #: Operator name ("" when not an operator).
+        self.oper = ""
+        #: Account name ("" when not logged in).
+        self.account = ""
+        #: Keys of the rooms this user has been invited to.
+        self.invites: set[str] = set()
 
     @property
     def hostmask(self) -> str:
@@ -80,22 +96,57 @@ class User:
         return f"<User #{self.id} {self.nick}>"
 
 
-class Room:
-    """A room (an IRC channel): its members, in the order they joined, and its topic."""
+class ListEntry(NamedTuple):
+    """An entry of a room's ban (b), exception (e) or invite-exception (I) list."""
 
-    __slots__ = ("created", "key", "members", "name", "topic", "topic_by", "topic_time")
+    mask: str
+    set_by: str
+    set_at: float
+
+
+class Room:
+    """A room (an IRC channel): members with their status, topic, and modes."""
+
+    __slots__ = (
+        "created",
+        "flags",
+        "key",
+        "limit",
+        "lists",
+        "members",
+        "name",
+        "password",
+        "topic",
+        "topic_by",
+        "topic_time",
+    )
 
     def __init__(self, name: str, key: str) -> None:
         self.name = name
         self.key = key
-        self.members: dict[User, None] = {}
+        #: Members in the order they joined, each with its status modes ("o" operator, "v" voice).
+        self.members: dict[User, str] = {}
         self.topic = ""
         self.topic_by = ""
         self.topic_time = 0.0
         self.created = time.time()
+        #: Flags: n (no external messages), t (topic by ops), m (moderated), i (invite only), s (secret).
+        self.flags: set[str] = {"n", "t"}
+        #: The room key (+k), "" for none.
+        self.password = ""
+        #: The member limit (+l), 0 for none.
+        self.limit = 0
+        #: Mask lists: "b" bans, "e" ban exceptions, "I" invite exceptions.
+        self.lists: dict[str, list[ListEntry]] = {"b": [], "e": [], "I": []}
 
     def __len__(self) -> int:
         return len(self.members)
+
+    def is_op(self, user: User) -> bool:
+        return "o" in self.members.get(user, "")
+
+    def can_speak(self, user: User) -> bool:
+        return bool(self.members.get(user))
 
     def __repr__(self) -> str:
         return f"<Room {self.name} ({len(self.members)})>"

@@ -22,7 +22,20 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from ..core.errors import ChatError
-from ..core.events import Event, Join, Message, MessageKind, NickChange, Part, Quit
+from ..core.events import (
+    Event,
+    Invite,
+    Join,
+    Kick,
+    Message,
+    MessageKind,
+    ModeChange,
+    NickChange,
+    Part,
+    Quit,
+    Topic,
+    Wallops,
+)
 from ..core.hub import Hub
 from ..core.model import Room, User
 from ..wire.lines import LineBuffer, LineTooLong
@@ -119,7 +132,15 @@ class PlainSession:
         self._leave(reason)
 
     def render(self, event: Event) -> bytes | None:
-        return _RENDERERS[type(event)](event)
+        renderer = _RENDERERS.get(type(event))
+        return renderer(event) if renderer is not None else None
+
+    def _current_room(self) -> Room | None:
+        """The room this user is in; ``None`` once it has left it (kicked, for instance)."""
+        room = self.room
+        if room is not None and self.user not in room.members:
+            room = self.room = None
+        return room
 
     # -- input ----------------------------------------------------------------------------------------------
 
@@ -148,11 +169,12 @@ class PlainSession:
 
     def _say(self, text: str, kind: MessageKind) -> None:
         assert self.user is not None
-        if self.room is None:
+        room = self._current_room()
+        if room is None:
             self._error("You are not in a room: /join #room first")
             return
         try:
-            self.hub.say(self.user, self.room, text, kind)
+            self.hub.say(self.user, room, text, kind)
         except ChatError as exc:
             self._error(exc.message)
 
@@ -177,10 +199,11 @@ class PlainSession:
 
     def cmd_part(self, arg: str) -> None:
         assert self.user is not None
-        if self.room is None:
+        room = self._current_room()
+        if room is None:
             self._error("You are not in a room")
             return
-        room, self.room = self.room, None
+        self.room = None
         self.hub.part(self.user, room, arg)
         self._notice(f"You left {room.name}. /join #room to go to another room, /rooms to list them")
 
@@ -194,7 +217,7 @@ class PlainSession:
         self.link.send(_line(CRLF.join(lines)))
 
     def cmd_who(self, arg: str) -> None:
-        room = self.room
+        room = self._current_room()
         if arg:
             found = self.hub.find_room(arg if arg.startswith("#") else "#" + arg)
             if found is None:
@@ -235,12 +258,13 @@ class PlainSession:
         hub = self.hub
         name = hub.normalize_room(name)
         target = hub.find_room(name)
-        if target is not None and target is self.room:
+        current = self._current_room()
+        if target is not None and target is current:
             self._error(f"You are already in {target.name}")
             return
-        if self.room is not None:
-            old, self.room = self.room, None
-            hub.part(self.user, old, "")
+        if current is not None:
+            self.room = None
+            hub.part(self.user, current, "")
         room = self.room = hub.join(self.user, name).room
         others = sorted((m.nick for m in room.members if m is not self.user), key=str.lower)
         if others:
@@ -288,8 +312,10 @@ _COMMANDS: dict[str, Callable[[PlainSession, str], None]] = {
 # -- rendering: one function per event type, shared by every plain-text session ------------------------------
 
 
-def _render_message(event: Event) -> bytes:
+def _render_message(event: Event) -> bytes | None:
     assert isinstance(event, Message)
+    if event.kind is MessageKind.TAGS or event.text[:1] == "\x01":
+        return None  # tags only, or a CTCP request: nothing a person reads
     text = strip_formatting(event.text)
     if isinstance(event.target, User):
         if event.kind is MessageKind.ACTION:
@@ -323,10 +349,48 @@ def _render_nick(event: Event) -> bytes:
     return _line(f"* {event.old} is now known as {event.new}")
 
 
+def _render_topic(event: Event) -> bytes:
+    assert isinstance(event, Topic)
+    if not event.topic:
+        return _line(f"* {event.user.nick} cleared the topic of {event.room.name}")
+    return _line(f"* {event.user.nick} set the topic of {event.room.name}: {strip_formatting(event.topic)}")
+
+
+def _render_kick(event: Event) -> bytes:
+    assert isinstance(event, Kick)
+    reason = strip_formatting(event.reason)
+    return _line(f"* {event.target.nick} was kicked from {event.room.name} by {event.user.nick} ({reason})")
+
+
+def _render_mode(event: Event) -> bytes | None:
+    assert isinstance(event, ModeChange)
+    if not isinstance(event.target, Room):
+        return None
+    modes = " ".join(change + (f" {arg}" if arg else "") for change, arg in event.changes)
+    return _line(f"* {event.user.nick} set mode {modes} on {event.target.name}")
+
+
+def _render_invite(event: Event) -> bytes:
+    assert isinstance(event, Invite)
+    return _line(
+        f"* {event.user.nick} invited {event.target.nick} to {event.room_name} (/join {event.room_name})"
+    )
+
+
+def _render_wallops(event: Event) -> bytes:
+    assert isinstance(event, Wallops)
+    return _line(f"* Wallops from {event.user.nick}: {strip_formatting(event.text)}")
+
+
 _RENDERERS: dict[type[Event], Callable[[Event], bytes | None]] = {
     Message: _render_message,
     Join: _render_join,
     Part: _render_part,
     Quit: _render_quit,
     NickChange: _render_nick,
+    Topic: _render_topic,
+    Kick: _render_kick,
+    ModeChange: _render_mode,
+    Invite: _render_invite,
+    Wallops: _render_wallops,
 }
