@@ -31,6 +31,20 @@ def _port(text: str) -> int:
     return value
 
 
+def _irc_port(text: str) -> int | None:
+    if text == "auto":
+        return 0
+    value = _port(text)
+    return value or None
+
+
+def _oper(text: str) -> tuple[str, str]:
+    name, sep, password = text.partition(":")
+    if not sep or not name or not password:
+        raise argparse.ArgumentTypeError("expected NAME:PASSWORD")
+    return name, password
+
+
 def _seconds(text: str) -> float:
     value = float(text)
     if value <= 0:
@@ -54,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--host", default=None, help="address to listen on (default: every interface)")
     net.add_argument(
         "--port", type=_port, default=_DEFAULT.port, help="plain-text chat port (0: any free port)"
+    )
+    net.add_argument(
+        "--irc-port",
+        type=_irc_port,
+        default=_DEFAULT.irc_port,
+        metavar="PORT",
+        help="IRC port (0: no IRC listener; auto: any free port). IRC clients are also recognised on --port",
     )
     net.add_argument(
         "--backlog",
@@ -86,8 +107,49 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="time allowed to flush output to clients when closing them or stopping",
     )
+    limits.add_argument(
+        "--registration-timeout",
+        type=_seconds,
+        default=_DEFAULT.registration_timeout,
+        metavar="SECONDS",
+        help="time an IRC client has to register (NICK, USER, CAP END)",
+    )
+    limits.add_argument(
+        "--ping-interval",
+        type=_seconds,
+        default=_DEFAULT.ping_interval,
+        metavar="SECONDS",
+        help="silence after which an IRC client is sent a PING",
+    )
+    limits.add_argument(
+        "--ping-timeout",
+        type=_seconds,
+        default=_DEFAULT.ping_timeout,
+        metavar="SECONDS",
+        help="time to answer a PING before being disconnected",
+    )
+    limits.add_argument(
+        "--sniff-delay",
+        type=_seconds,
+        default=_DEFAULT.sniff_delay,
+        metavar="SECONDS",
+        help="on --port, how long to wait for an IRC client to speak before greeting a person",
+    )
     chat = serve.add_argument_group("chat")
-    chat.add_argument("--server-name", default=_DEFAULT.server_name, help="the name the server greets with")
+    chat.add_argument(
+        "--server-name", default=_DEFAULT.server_name, help="the server's name (greeting, IRC 001-004)"
+    )
+    chat.add_argument("--network", default=_DEFAULT.network, help="IRC network name (ISUPPORT NETWORK)")
+    chat.add_argument("--motd", metavar="FILE", default=None, help="message of the day for IRC clients")
+    chat.add_argument("--password", default="", help="connection password IRC clients must send (PASS)")
+    chat.add_argument(
+        "--oper",
+        type=_oper,
+        action="append",
+        default=[],
+        metavar="NAME:PASSWORD",
+        help="an IRC operator account (repeatable)",
+    )
     chat.add_argument(
         "--default-room", default=_DEFAULT.default_room, help="room plain-text users join when they connect"
     )
@@ -114,6 +176,15 @@ def config_from_args(args: argparse.Namespace) -> Config:
         nick_max=args.nick_max,
         shutdown_timeout=args.shutdown_timeout,
         server_name=args.server_name,
+        network=args.network,
+        motd=args.motd,
+        password=args.password,
+        opers=tuple(args.oper),
+        irc_port=args.irc_port,
+        registration_timeout=args.registration_timeout,
+        ping_interval=args.ping_interval,
+        ping_timeout=args.ping_timeout,
+        sniff_delay=args.sniff_delay,
         default_room=args.default_room,
         log_level=args.log_level,
         loop=args.loop,
@@ -146,6 +217,11 @@ def serve(config: Config) -> int:
     log = logging.getLogger("hubbub")
     if not is_valid_room(config.default_room):
         raise SystemExit(f"hubbub: --default-room {config.default_room!r} is not a valid room name")
+    if config.motd is not None:
+        try:
+            open(config.motd, encoding="utf-8").close()
+        except OSError as exc:
+            raise SystemExit(f"hubbub: --motd: {exc}") from None
     factory, loop_name = _loop_factory(config.loop)
 
     async def run() -> int:

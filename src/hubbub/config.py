@@ -11,16 +11,34 @@ __all__ = ["Config"]
 class Config:
     #: Address to listen on; ``None`` means every interface (IPv4 and IPv6).
     host: str | None = None
-    #: Plain-text chat port (0: pick a free one).
+    #: Plain-text chat port (0: pick a free one). IRC clients are recognised here too.
     port: int = 8008
+    #: IRC port (None: no IRC listener; 0: pick a free one).
+    irc_port: int | None = 6667
     #: Longest accepted plain-text line, in bytes, not counting the line ending.
     max_line: int = 2048
     #: Bytes that may wait to be sent to one client before it is disconnected.
     sendq: int = 256 * 1024
     #: Seconds allowed to flush pending output when a connection closes or the server stops.
     shutdown_timeout: float = 5.0
-    #: Name the server gives itself.
+    #: Name the server gives itself (IRC: the server name in 001-004, LINKS, INFO).
     server_name: str = "hubbub"
+    #: IRC network name (ISUPPORT NETWORK).
+    network: str = "hubbub"
+    #: Connection password for IRC clients (PASS); "" for none.
+    password: str = ""
+    #: A file with the message of the day; None for none.
+    motd: str | None = None
+    #: IRC operators: (name, password) pairs.
+    opers: tuple[tuple[str, str], ...] = ()
+    #: Seconds an IRC client has to complete registration.
+    registration_timeout: float = 60.0
+    #: Seconds of silence before the server PINGs an IRC client.
+    ping_interval: float = 90.0
+    #: Seconds to wait for the PONG before disconnecting.
+    ping_timeout: float = 60.0
+    #: Seconds the plain-text port waits for a client to speak IRC before greeting it as a person.
+    sniff_delay: float = 0.25
     #: The room plain-text users join on arrival.
     default_room: str = "#lobby"
     #: Longest nickname.

@@ -22,6 +22,7 @@ __all__ = [
     "ModeChange",
     "NickChange",
     "Part",
+    "Presence",
     "Quit",
     "Realname",
     "Topic",
@@ -125,3 +126,11 @@ class Realname(Event):
 @dataclass(slots=True, frozen=True, eq=False)
 class Wallops(Event):
     text: str
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class Presence(Event):
+    """A watched nickname came online (``user`` is who has it) or went offline (``nick`` is the name)."""
+
+    nick: str
+    online: bool

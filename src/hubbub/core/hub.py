@@ -31,6 +31,7 @@ from .events import (
     ModeChange,
     NickChange,
     Part,
+    Presence,
     Quit,
     Realname,
     Topic,
@@ -71,6 +72,8 @@ class Hub:
         self.users: dict[str, User] = {}
         self.rooms: dict[str, Room] = {}
         self.whowas: deque[WhowasEntry] = deque(maxlen=self.limits.whowas)
+        #: Presence watches (IRC MONITOR): nickname key -> the users watching it.
+        self.watchers: dict[str, set[User]] = {}
         self.opers = 0
         self.max_users = 0
         self.started = time.time()
@@ -133,6 +136,8 @@ class Hub:
         )
         self.users[key] = user
         self.max_users = max(self.max_users, len(self.users))
+        if key in self.watchers:
+            self._presence(user, nick, key, online=True)
         return user
 
     def change_nick(self, user: User, new: str) -> NickChange | None:
@@ -150,6 +155,12 @@ class Hub:
         self.users[key] = user
         event = NickChange(user, time.time(), old, new)
         self._fanout(event, self._neighbours(user, include_self=False))
+        old_key = casefold(old)
+        if old_key != key:
+            if old_key in self.watchers:
+                self._presence(user, old, old_key, online=False)
+            if key in self.watchers:
+                self._presence(user, new, key, online=True)
         return event
 
     def quit(self, user: User, reason: str) -> None:
@@ -165,6 +176,39 @@ class Hub:
         for room in list(user.rooms.values()):
             self._leave(user, room)
         self._fanout(event, recipients)
+        self.unwatch_all(user)
+        if user.key in self.watchers:
+            self._presence(user, user.nick, user.key, online=False)
+
+    # -- presence watches (MONITOR) ----------------------------------------------------------------------
+
+    def watch(self, user: User, nicks: Iterable[str]) -> None:
+        for nick in nicks:
+            self.watchers.setdefault(casefold(nick), set()).add(user)
+
+    def unwatch(self, user: User, nicks: Iterable[str]) -> None:
+        for nick in nicks:
+            key = casefold(nick)
+            watchers = self.watchers.get(key)
+            if watchers is not None:
+                watchers.discard(user)
+                if not watchers:
+                    del self.watchers[key]
+
+    def unwatch_all(self, user: User) -> None:
+        empty = [key for key, watchers in self.watchers.items() if user in watchers and len(watchers) == 1]
+        for watchers in self.watchers.values():
+            watchers.discard(user)
+        for key in empty:
+            del self.watchers[key]
+
+    def _presence(self, user: User, nick: str, key: str, *, online: bool) -> None:
+        event = Presence(user, time.time(), nick, online)
+        for watcher in list(self.watchers.get(key, ())):
+            if watcher is not user:
+                data = watcher.client.render(event)
+                if data:
+                    watcher.send(data)
 
     def _remember(self, user: User) -> None:
         self.whowas.append(WhowasEntry(user.nick, user.username, user.host, user.realname, time.time()))
@@ -346,7 +390,7 @@ class Hub:
             raise ChatError(Reason.CHANOP_NEEDED, room.name, f"You are not an operator of {room.name}")
 
     def set_topic(self, user: User, room: Room, topic: str) -> Topic:
-        """Change the topic and tell every member, ``user`` included."""
+        """Change the topic and tell the other members; the event is returned for ``user``'s confirmation."""
         if user not in room.members:
             raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
         if "t" in room.flags:
@@ -355,11 +399,12 @@ class Hub:
         room.topic_by = user.hostmask
         room.topic_time = time.time()
         event = Topic(user, room.topic_time, room, room.topic)
-        self._fanout(event, room.members)
+        self._fanout(event, room.members, exclude=user)
         return event
 
     def kick(self, user: User, room: Room, nick: str, reason: str) -> Kick:
-        """Remove ``nick`` from ``room`` and tell every member, both users included."""
+        """Remove ``nick`` from ``room`` and tell every member (the kicked one too) but ``user``, to whom the
+        event is returned."""
         self._require_op(user, room)
         target = self.find_user(nick)
         if target is None:
@@ -369,7 +414,7 @@ class Hub:
                 Reason.USER_NOT_IN_ROOM, room.name, f"{target.nick} is not in {room.name}", nick=target.nick
             )
         event = Kick(user, time.time(), room, target, reason[: self.limits.kick_max] or user.nick)
-        self._fanout(event, room.members)
+        self._fanout(event, room.members, exclude=user)
         self._leave(target, room)
         return event
 
@@ -401,16 +446,17 @@ class Hub:
 
     def change_room_modes(
         self, user: User, room: Room, request: ModeRequest
-    ) -> tuple[list[tuple[str, str | None]], list[ChatError]]:
-        """Apply what ``user`` may change; return the changes made (also told to every member) and errors."""
+    ) -> tuple[ModeChange | None, list[ChatError]]:
+        """Apply what ``user`` may change and tell the other members; return the change (for ``user``'s
+        confirmation; ``None`` when nothing changed) and the errors."""
         errors: list[ChatError] = []
         applied: list[tuple[str, str | None]] = []
         if not request.changes:
-            return applied, errors
+            return None, errors
         try:
             self._require_op(user, room)
         except ChatError as exc:
-            return applied, [exc]
+            return None, [exc]
         limits = self.limits
         for change, arg in request.changes:
             sign, mode = change[0], change[1]
@@ -489,9 +535,11 @@ class Hub:
                 else:
                     continue
                 applied.append((change, None))
-        if applied:
-            self._fanout(ModeChange(user, time.time(), room, tuple(applied)), room.members)
-        return applied, errors
+        if not applied:
+            return None, errors
+        event = ModeChange(user, time.time(), room, tuple(applied))
+        self._fanout(event, room.members, exclude=user)
+        return event, errors
 
     # -- messages ----------------------------------------------------------------------------------------
 

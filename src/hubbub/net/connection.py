@@ -122,6 +122,17 @@ class Connection(asyncio.Protocol):
             self.close_timer = self.server.loop.call_later(self.server.close_timeout, transport.abort)
         transport.close()
 
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        def fire() -> None:
+            if self.out is not None:
+                self._guard(callback)
+
+        return self.server.loop.call_later(delay, fire)
+
+    def switch(self, session: Session) -> None:
+        self.session = session
+        log.debug("#%d is served by %s", self.id, type(session).__name__)
+
     def abort(self, reason: str) -> None:
         """Drop the connection at once, discarding its output."""
         if not self.reason:

@@ -6,11 +6,15 @@ import asyncio
 import logging
 import signal
 import socket
+import time
+from pathlib import Path
 
 from ..config import Config
 from ..core.hub import Hub, HubLimits
 from ..protocols.base import Link, Session, SessionFactory
+from ..protocols.irc import IrcOptions, IrcSession
 from ..protocols.plain import PlainOptions, PlainSession
+from ..protocols.sniff import SniffSession
 from .connection import Connection
 
 __all__ = ["Server"]
@@ -21,7 +25,8 @@ log = logging.getLogger("hubbub.net")
 class Server:
     def __init__(self, config: Config, hub: Hub | None = None) -> None:
         self.config = config
-        self.hub = hub or Hub(HubLimits(nick_max=config.nick_max))
+        limits = HubLimits(nick_max=config.nick_max)
+        self.hub = hub or Hub(limits)
         self.loop = asyncio.get_running_loop()
         self.sendq = config.sendq
         self.close_timeout = config.shutdown_timeout
@@ -37,17 +42,54 @@ class Server:
         plain = PlainOptions(
             max_line=config.max_line, default_room=config.default_room, server_name=config.server_name
         )
+        irc = IrcOptions(
+            server_name=config.server_name,
+            network=config.network,
+            motd=_read_motd(config.motd),
+            password=config.password,
+            opers=dict(config.opers),
+            registration_timeout=config.registration_timeout,
+            ping_interval=config.ping_interval,
+            ping_timeout=config.ping_timeout,
+            limits=limits,
+        )
+        self.irc_options = irc
         hub_ = self.hub
 
         def plain_session(link: Link) -> Session:
             return PlainSession(link, hub_, plain)
 
-        self._plain_factory: SessionFactory = plain_session
+        def irc_session(link: Link) -> Session:
+            return IrcSession(link, hub_, irc)
+
+        def sniff_session(link: Link) -> Session:
+            return SniffSession(link, plain_session, irc_session, config.sniff_delay)
+
+        self._plain_factory: SessionFactory = sniff_session
+        self._irc_factory: SessionFactory = irc_session
+        shortest = min(config.registration_timeout, config.ping_interval, config.ping_timeout)
+        self.tick_interval = max(0.05, min(5.0, shortest / 4))
+        self._ticker: asyncio.TimerHandle | None = None
 
     # -- listeners ------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self._listen("plain text", self.config.port, self._plain_factory)
+        if self.config.irc_port is not None:
+            await self._listen("IRC", self.config.irc_port, self._irc_factory)
+        self._ticker = self.loop.call_later(self.tick_interval, self._tick)
+
+    def _tick(self) -> None:
+        """Let sessions with timeouts (IRC: registration, ping) check them."""
+        now = time.monotonic()
+        for conn in list(self.connections):
+            tick = getattr(conn.session, "tick", None)
+            if tick is not None and conn.out is not None:
+                try:
+                    tick(now)
+                except Exception:
+                    log.exception("internal error in timers of #%d", conn.id)
+        self._ticker = self.loop.call_later(self.tick_interval, self._tick)
 
     async def _listen(self, kind: str, port: int, factory: SessionFactory) -> None:
         listener = await self.loop.create_server(
@@ -105,6 +147,8 @@ class Server:
         await self.shutdown()
 
     async def shutdown(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
         for listener in self.listeners:
             listener.close()
         conns = list(self.connections)
@@ -127,3 +171,10 @@ class Server:
         for listener in self.listeners:
             await listener.wait_closed()
         log.info("stopped")
+
+
+def _read_motd(path: str | None) -> list[str] | None:
+    if path is None:
+        return None
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    return [line.rstrip("\r") for line in text.split("\n")][:200] or [""]

@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["Link", "Session", "SessionFactory"]
+__all__ = ["Link", "Session", "SessionFactory", "Timer"]
+
+
+class Timer(Protocol):
+    def cancel(self) -> None: ...
 
 
 class Link(Protocol):
@@ -27,6 +31,14 @@ class Link(Protocol):
 
     def close(self, reason: str) -> None:
         """Flush what is queued (within a bounded time), then close, recording ``reason`` in the log."""
+        ...
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        """Run ``callback`` after ``delay`` seconds (unless cancelled or the connection is gone)."""
+        ...
+
+    def switch(self, session: Session) -> None:
+        """Hand the connection to another session (protocol detection)."""
         ...
 
 
@@ -48,6 +60,12 @@ class Session(Protocol):
     def shutdown(self) -> None:
         """The server is stopping: send a notice; the network layer then flushes and closes."""
         ...
+
+
+class Ticking(Protocol):
+    """A session with timeouts: the network layer calls ``tick`` every few seconds."""
+
+    def tick(self, now: float) -> None: ...
 
 
 SessionFactory = Callable[[Link], Session]

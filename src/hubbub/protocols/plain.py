@@ -95,7 +95,9 @@ class PlainSession:
     # -- lifecycle (called by the network layer) ------------------------------------------------------------
 
     def start(self) -> None:
-        user = self.user = self.hub.connect(self, self.link.send, host=self.link.peer_host)
+        user = self.user = self.hub.connect(
+            self, self.link.send, username="plain", realname="plain-text user", host=self.link.peer_host
+        )
         self._notice(f"Welcome to {self.options.server_name}, {user.nick}! Type /help for commands.")
         self._join(self.options.default_room)
 

@@ -1,0 +1,141 @@
+"""Channel membership: JOIN, PART, NAMES, TOPIC."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ....core.errors import ChatError
+from ....core.model import Room, User
+from ....core.modes import PREFIX_MODES, PREFIX_SYMBOLS
+from ....wire import numerics as n
+from ....wire.irc import Message
+from ..caps import Cap
+from ..table import command
+
+if TYPE_CHECKING:
+    from ..session import IrcSession
+
+
+def prefix_of(status: str, multi: bool) -> str:
+    """The NAMES/WHO prefix for member status ``status`` ("ov" -> "@+" with multi-prefix, else "@")."""
+    if not status:
+        return ""
+    symbols = [PREFIX_SYMBOLS[m] for m in PREFIX_MODES if m in status]
+    return "".join(symbols) if multi else symbols[0]
+
+
+def visible_in(room: Room, viewer: User | None) -> bool:
+    """Whether ``viewer`` may see ``room`` in lists (secret rooms only to their members)."""
+    return "s" not in room.flags or (viewer is not None and viewer in room.members)
+
+
+def send_names(session: IrcSession, room: Room) -> None:
+    user = session.user
+    multi = bool(session.caps & Cap.MULTI_PREFIX)
+    full = bool(session.caps & Cap.USERHOST_IN_NAMES)
+    symbol = "@" if "s" in room.flags else "="
+    member_view = user is not None and user in room.members
+    names: list[str] = []
+    for member, status in room.members.items():
+        if not member_view and "i" in member.modes:
+            continue
+        names.append(prefix_of(status, multi) + (member.hostmask if full else member.nick))
+    me = session.me
+    server = session.options.server_name
+    head = f":{server} {n.RPL_NAMREPLY} {me} {symbol} {room.name} :"
+    room_for = 510 - len(head.encode())
+    rows: list[str] = []
+    current = ""
+    for name in names:
+        if current and len(current) + 1 + len(name.encode()) > room_for:
+            rows.append(current)
+            current = name
+        else:
+            current = f"{current} {name}" if current else name
+    if current:
+        rows.append(current)
+    session.send(b"".join((head + row + "\r\n").encode() for row in rows))
+    session.numeric(n.RPL_ENDOFNAMES, room.name, "End of /NAMES list.")
+
+
+def send_topic(session: IrcSession, room: Room, *, quiet_if_none: bool) -> None:
+    if not room.topic:
+        if not quiet_if_none:
+            session.numeric(n.RPL_NOTOPIC, room.name, "No topic is set")
+        return
+    session.numeric(n.RPL_TOPIC, room.name, room.topic)
+    session.numeric(n.RPL_TOPICWHOTIME, room.name, room.topic_by, str(int(room.topic_time)))
+
+
+@command("JOIN", min_params=1)
+def join(session: IrcSession, msg: Message) -> None:
+    """JOIN <channel>[,<channel>...] [<key>[,<key>...]] | JOIN 0: join channels (0: leave them all)."""
+    user = session.user
+    assert user is not None
+    hub = session.hub
+    if msg.params[0] == "0":
+        for room in list(user.rooms.values()):
+            session.echo(hub.part(user, room, ""))
+        return
+    keys = msg.params[1].split(",") if len(msg.params) > 1 else []
+    for i, name in enumerate(msg.params[0].split(",")):
+        if not name:
+            continue
+        if not name.startswith("#"):
+            session.numeric(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+            continue
+        try:
+            event = hub.join(user, name, keys[i] if i < len(keys) else "")
+        except ChatError as exc:
+            session.chat_error(exc)
+            continue
+        session.echo(event)
+        send_topic(session, event.room, quiet_if_none=True)
+        send_names(session, event.room)
+
+
+@command("PART", min_params=1)
+def part(session: IrcSession, msg: Message) -> None:
+    """PART <channel>[,<channel>...] [:<reason>]: leave channels."""
+    user = session.user
+    assert user is not None
+    hub = session.hub
+    reason = msg.params[1] if len(msg.params) > 1 else ""
+    for name in msg.params[0].split(","):
+        if not name:
+            continue
+        try:
+            room = hub.require_room(name)
+            session.echo(hub.part(user, room, reason))
+        except ChatError as exc:
+            session.chat_error(exc)
+
+
+@command("NAMES")
+def names(session: IrcSession, msg: Message) -> None:
+    """NAMES [<channel>]: who is in a channel."""
+    if not msg.params or not msg.params[0]:
+        session.numeric(n.RPL_ENDOFNAMES, "*", "End of /NAMES list.")
+        return
+    name = msg.params[0].split(",")[0]
+    room = session.hub.find_room(name)
+    if room is None or not visible_in(room, session.user):
+        session.numeric(n.RPL_ENDOFNAMES, name, "End of /NAMES list.")
+        return
+    send_names(session, room)
+
+
+@command("TOPIC", min_params=1)
+def topic(session: IrcSession, msg: Message) -> None:
+    """TOPIC <channel> [:<topic>]: show or change a channel's topic."""
+    user = session.user
+    assert user is not None
+    hub = session.hub
+    room = hub.require_room(msg.params[0])
+    if len(msg.params) < 2:
+        if "s" in room.flags and user not in room.members:
+            session.numeric(n.ERR_NOTONCHANNEL, room.name, "You're not on that channel")
+            return
+        send_topic(session, room, quiet_if_none=False)
+        return
+    session.echo(hub.set_topic(user, room, msg.params[1]))

@@ -1,0 +1,97 @@
+"""Messages: PRIVMSG, NOTICE and TAGMSG to channels and nicknames, with CTCP ACTION as an action."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ....core.errors import ChatError, Reason
+from ....core.events import MessageKind
+from ....core.model import User
+from ....wire import numerics as n
+from ....wire.irc import Message
+from ..caps import Cap
+from ..options import MAX_TARGETS
+from ..table import command
+
+if TYPE_CHECKING:
+    from ..session import IrcSession
+
+
+def _client_tags(msg: Message) -> dict[str, str] | None:
+    """The client-only tags (``+name``) of a message, which are relayed to clients that accept tags."""
+    if not msg.tags:
+        return None
+    tags = {key: value for key, value in msg.tags.items() if key[:1] == "+"}
+    return tags or None
+
+
+def _deliver(session: IrcSession, msg: Message, kind: MessageKind) -> None:
+    verb = msg.verb.upper()
+    notice = kind is MessageKind.NOTICE
+    if not msg.params or not msg.params[0]:
+        if not notice:
+            session.numeric(n.ERR_NORECIPIENT, f"No recipient given ({verb})")
+        return
+    if kind is not MessageKind.TAGS and (len(msg.params) < 2 or not msg.params[1]):
+        if not notice:
+            session.numeric(n.ERR_NOTEXTTOSEND, "No text to send")
+        return
+    text = msg.params[1] if kind is not MessageKind.TAGS else ""
+    if kind is MessageKind.SAY and text.startswith("\x01ACTION ") and len(text) > 8:
+        kind = MessageKind.ACTION
+        text = text[8:].removesuffix("\x01")
+    tags = _client_tags(msg) if session.caps & Cap.MESSAGE_TAGS else None
+    user = session.user
+    assert user is not None
+    hub = session.hub
+    targets = msg.params[0].split(",")
+    if len(targets) > MAX_TARGETS:
+        session.numeric(n.ERR_TOOMANYTARGETS, msg.params[0], f"Too many targets (at most {MAX_TARGETS})")
+        return
+    echo = session.caps & Cap.ECHO_MESSAGE
+    for target in targets:
+        status = ""
+        name = target
+        while name[:1] in ("@", "+"):
+            status = "@" if status == "@" or name[0] == "@" else "+"
+            name = name[1:]
+        try:
+            if name.startswith("#"):
+                room = hub.find_room(name)
+                if room is None:
+                    raise ChatError(Reason.NO_SUCH_ROOM, name, f"No such channel: {name}")
+                event = hub.say(user, room, text, kind, tags, status)
+            else:
+                event = hub.private(user, target, text, kind, tags)
+                recipient = event.target
+                if (
+                    not notice
+                    and kind is not MessageKind.TAGS
+                    and isinstance(recipient, User)
+                    and recipient.away
+                ):
+                    session.numeric(n.RPL_AWAY, recipient.nick, recipient.away)
+        except ChatError as exc:
+            if not notice:
+                session.chat_error(exc)
+            continue
+        if echo:
+            session.echo(event)
+
+
+@command("PRIVMSG")
+def privmsg(session: IrcSession, msg: Message) -> None:
+    """PRIVMSG <target>[,<target>...] :<text>: send a message to channels or nicknames."""
+    _deliver(session, msg, MessageKind.SAY)
+
+
+@command("NOTICE")
+def notice(session: IrcSession, msg: Message) -> None:
+    """NOTICE <target>[,<target>...] :<text>: like PRIVMSG, but never answered automatically."""
+    _deliver(session, msg, MessageKind.NOTICE)
+
+
+@command("TAGMSG")
+def tagmsg(session: IrcSession, msg: Message) -> None:
+    """TAGMSG <target>: a message of tags only (typing notifications, reactions)."""
+    _deliver(session, msg, MessageKind.TAGS)

@@ -1,0 +1,205 @@
+"""Connection registration and upkeep: PASS, NICK, USER, CAP, PING, PONG, QUIT."""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING
+
+from ....core.errors import ChatError
+from ....core.names import is_valid_nick
+from ....wire import numerics as n
+from ....wire.irc import Message
+from ...irc.caps import CAPS, Cap
+from ..render import line
+from ..table import command
+from .info import send_lusers, send_motd
+
+if TYPE_CHECKING:
+    from ..session import IrcSession
+
+_USERNAME_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+@command("PASS", min_params=1, pre_registration=True)
+def pass_(session: IrcSession, msg: Message) -> None:
+    """PASS <password>: the server password, sent before NICK and USER."""
+    if session.registered:
+        session.numeric(n.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    session.password = msg.params[0]
+
+
+@command("NICK", pre_registration=True)
+def nick(session: IrcSession, msg: Message) -> None:
+    """NICK <nickname>: choose or change your nickname."""
+    if not msg.params or not msg.params[0]:
+        session.numeric(n.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    new = msg.params[0]
+    user = session.user
+    if user is not None:
+        event = session.hub.change_nick(user, new)
+        if event is not None:
+            session.echo(event)
+        return
+    hub = session.hub
+    hub.check_nick(new)
+    session.nick = new
+    try_register(session)
+
+
+@command("USER", min_params=4, pre_registration=True)
+def user(session: IrcSession, msg: Message) -> None:
+    """USER <username> 0 * :<realname>: identify yourself when connecting."""
+    if session.registered or session.username:
+        session.numeric(n.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    raw = "".join(ch for ch in msg.params[0] if ch in _USERNAME_OK)[:19]
+    session.username = "~" + (raw or "user")
+    session.realname = msg.params[3][: session.options.limits.realname_max] or raw or "user"
+    try_register(session)
+
+
+@command("CAP", min_params=1, pre_registration=True)
+def cap(session: IrcSession, msg: Message) -> None:
+    """CAP LS [302] | LIST | REQ :<caps> | END: negotiate IRCv3 capabilities."""
+    sub = msg.params[0].upper()
+    me = session.me
+    if sub == "LS":
+        if not session.registered:
+            session.cap_negotiating = True
+        version = 0
+        if len(msg.params) > 1 and msg.params[1].isdigit():
+            version = int(msg.params[1])
+        session.cap_version = max(session.cap_version, version)
+        if version >= 302:
+            session.set_caps(session.caps | Cap.CAP_NOTIFY)  # implied by CAP LS 302
+            tokens = [f"{name}={value}" if value else name for name, (_, value) in CAPS.items()]
+        else:
+            tokens = list(CAPS)
+        _send_cap_list(session, me, "LS", tokens)
+    elif sub == "LIST":
+        enabled = [name for name, (bit, _) in CAPS.items() if session.caps & bit]
+        _send_cap_list(session, me, "LIST", enabled)
+    elif sub == "REQ":
+        if len(msg.params) < 2:
+            session.numeric(n.ERR_NEEDMOREPARAMS, "CAP", "Not enough parameters")
+            return
+        if not session.registered:
+            session.cap_negotiating = True
+        requested = msg.params[1].split()
+        caps = session.caps
+        for token in requested:
+            name = token[1:] if token.startswith("-") else token
+            entry = CAPS.get(name)
+            if entry is None:
+                session.server_line("CAP", me, "NAK", msg.params[1])
+                return
+            caps = caps & ~entry[0] if token.startswith("-") else caps | entry[0]
+        session.set_caps(caps)
+        session.server_line("CAP", me, "ACK", msg.params[1])
+    elif sub == "END":
+        if not session.registered:
+            session.cap_negotiating = False
+            try_register(session)
+    else:
+        session.numeric("410", msg.params[0], "Invalid CAP command")
+
+
+def _send_cap_list(session: IrcSession, me: str, sub: str, tokens: list[str]) -> None:
+    """Send a CAP LS/LIST reply, split over several lines (``*`` marking continuation) when long."""
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for token in tokens:
+        if size + len(token) + 1 > 400 and chunks[-1]:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(token)
+        size += len(token) + 1
+    multiline = session.cap_version >= 302
+    if not multiline:
+        chunks = [[token for chunk in chunks for token in chunk]]
+    for i, chunk in enumerate(chunks):
+        more = ["*"] if i < len(chunks) - 1 else []
+        session.server_line("CAP", me, sub, *more, " ".join(chunk))
+
+
+def try_register(session: IrcSession) -> None:
+    """Complete registration once NICK and USER are in and capability negotiation has ended."""
+    if session.registered or not session.nick or not session.username or session.cap_negotiating:
+        return
+    options = session.options
+    link = session.link
+    if options.password and not (
+        session.password is not None
+        and hmac.compare_digest(session.password.encode(), options.password.encode())
+    ):
+        session.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
+        session.send(line(f"ERROR :Closing Link: {link.peer_host} (Bad password)"))
+        session.close("Bad password")
+        return
+    hub = session.hub
+    try:
+        user = hub.connect(
+            session,
+            link.send,
+            nick=session.nick,
+            username=session.username,
+            host=link.peer_host,
+            realname=session.realname,
+        )
+    except ChatError as exc:
+        session.nick = ""
+        session.chat_error(exc)
+        return
+    session.user = user
+    session.registered = True
+    session.password = None
+    user.modes.add("i")
+    welcome(session)
+
+
+def welcome(session: IrcSession) -> None:
+    options = session.options
+    assert session.user is not None
+    user = session.user
+    server = options.server_name
+    session.numeric(n.RPL_WELCOME, f"Welcome to the {options.network} IRC Network {user.hostmask}")
+    session.numeric(n.RPL_YOURHOST, f"Your host is {server}, running version {options.version}")
+    session.numeric(n.RPL_CREATED, f"This server was created {options.created}")
+    session.send(
+        line(f":{server} {n.RPL_MYINFO} {user.nick} {server} {options.version} iow beIiklmnostv beIklov")
+    )
+    tokens = options.isupport()
+    for i in range(0, len(tokens), 13):
+        session.numeric(n.RPL_ISUPPORT, *tokens[i : i + 13], "are supported by this server")
+    send_lusers(session)
+    send_motd(session)
+    session.send(line(f":{user.nick} MODE {user.nick} :+i"))
+
+
+@command("PING", min_params=1, pre_registration=True)
+def ping(session: IrcSession, msg: Message) -> None:
+    """PING <token>: the server answers PONG with the same token."""
+    server = session.options.server_name
+    session.send(line(f":{server} PONG {server} :{msg.params[0]}"))
+
+
+@command("PONG", pre_registration=True)
+def pong(session: IrcSession, msg: Message) -> None:
+    """PONG <token>: the answer to the server's PING."""
+    session.ping_sent = 0.0
+
+
+@command("QUIT", pre_registration=True)
+def quit_(session: IrcSession, msg: Message) -> None:
+    """QUIT [:<reason>]: leave the server."""
+    reason = msg.params[0] if msg.params and msg.params[0] else ""
+    full = f"Quit: {reason}" if reason else "Quit"
+    host = session.link.peer_host
+    session.send(line(f"ERROR :Closing Link: {host} ({full})"))
+    session.close(full)
+
+
+def valid_nick(nick: str, session: IrcSession) -> bool:
+    return is_valid_nick(nick, session.options.limits.nick_max)

@@ -1,0 +1,77 @@
+"""Telling IRC clients from people on the plain-text port.
+
+IRC clients speak first (``CAP LS``, ``NICK``, ``USER`` or ``PASS``) as soon as they connect; people with
+netcat or telnet wait to be greeted. The sniffer holds the first bytes until a line arrives or ``delay``
+seconds pass, then hands the connection to an IRC session (the first word is an IRC registration command) or
+to a plain-text session (anything else, or silence), replaying what it held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .base import Link, Session
+
+__all__ = ["IRC_FIRST_WORDS", "SniffSession"]
+
+IRC_FIRST_WORDS = frozenset({b"CAP", b"NICK", b"USER", b"PASS"})
+#: Bytes to look at before deciding anyway.
+SNIFF_LIMIT = 1024
+
+
+class SniffSession:
+    __slots__ = ("buffer", "decided", "irc", "link", "plain", "timer")
+
+    def __init__(
+        self,
+        link: Link,
+        plain: Callable[[Link], Session],
+        irc: Callable[[Link], Session],
+        delay: float,
+    ) -> None:
+        self.link = link
+        self.plain = plain
+        self.irc = irc
+        self.buffer = b""
+        self.decided = False
+        self.timer = link.call_later(delay, self._silence)
+
+    def start(self) -> None:
+        pass
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\n")
+        if end >= 0 or len(self.buffer) >= SNIFF_LIMIT:
+            first = self.buffer[: end if end >= 0 else SNIFF_LIMIT].lstrip()
+            if first.startswith(b"@"):  # IRCv3 tags before the verb
+                first = first.partition(b" ")[2].lstrip()
+            word = first.split(b" ", 1)[0].rstrip(b"\r").upper()
+            self._decide(self.irc if word in IRC_FIRST_WORDS else self.plain)
+
+    def eof_received(self) -> None:
+        self._decide(self.plain, eof=True)
+
+    def connection_lost(self, reason: str) -> None:
+        self.timer.cancel()
+
+    def shutdown(self) -> None:
+        pass
+
+    def _silence(self) -> None:
+        if not self.decided:
+            self._decide(self.plain)
+
+    def _decide(self, factory: Callable[[Link], Session], *, eof: bool = False) -> None:
+        if self.decided:
+            return
+        self.decided = True
+        self.timer.cancel()
+        session = factory(self.link)
+        self.link.switch(session)
+        session.start()
+        if self.buffer:
+            data, self.buffer = self.buffer, b""
+            session.data_received(data)
+        if eof:
+            session.eof_received()
