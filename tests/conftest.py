@@ -8,32 +8,23 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers import Client, ServerProcess
+from helpers import ServerProcess
 
 
 @pytest.fixture
 def make_server() -> Iterator[Callable[..., ServerProcess]]:
     """Start servers with extra command-line options; each is stopped (or killed) after the test."""
     servers: list[ServerProcess] = []
-    clients: list[Client] = []
 
     def start(*args: str) -> ServerProcess:
         server = ServerProcess(*args)
-        original = server.connect
-
-        def connect(nick: str | None = None) -> Client:
-            client = original(nick)
-            clients.append(client)
-            return client
-
-        server.connect = connect  # type: ignore[method-assign]
         servers.append(server)
         return server
 
     yield start
-    for client in clients:
-        client.close()
     for server in servers:
+        for client in server.clients:
+            client.close()
         try:
             code = server.stop()
         except Exception:

@@ -24,18 +24,25 @@ class ServerProcess:
     """``python -m hubbub serve`` on 127.0.0.1 and a free port; its log is collected line by line."""
 
     def __init__(self, *args: str) -> None:
+        if "--irc-port" not in args:
+            args = (*args, "--irc-port", "0")  # tests ask for an IRC listener explicitly
         cmd = [sys.executable, "-m", "hubbub", "serve", "--host", "127.0.0.1", "--port", "0", *args]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
         )
         self.log: list[str] = []
+        self.clients: list[Client] = []
         self.exited = False
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read_log, daemon=True)
         self._reader.start()
         match = self.wait_log(r"listening for plain text on 127\.0\.0\.1:(\d+)")
         self.port = int(match.group(1))
+        self.irc_port = 0
+        if "--irc-port" in args and args[list(args).index("--irc-port") + 1] not in ("0",):
+            self.irc_port = int(self.wait_log(r"listening for IRC on 127\.0\.0\.1:(\d+)").group(1))
+        self.wait_log(r"started \(event loop")
 
     def _read_log(self) -> None:
         assert self.proc.stdout is not None
@@ -73,8 +80,25 @@ class ServerProcess:
         with self._cond:
             return [line for line in self.log if re.search(pattern, line)]
 
+    def irc(self, nick: str, *, port: int | None = None, caps: tuple[str, ...] = ()) -> Client:
+        """A raw IRC client, registered as ``nick`` (on the IRC port unless ``port`` is given)."""
+        client = Client(port or self.irc_port)
+        self.clients.append(client)
+        if caps:
+            client.send("CAP LS 302")
+            client.send(f"CAP REQ :{' '.join(caps)}")
+        client.send(f"NICK {nick}")
+        client.send(f"USER {nick} 0 * :{nick} the tester")
+        if caps:
+            client.send("CAP END")
+        client.expect(rf"^:\S+ 001 {re.escape(nick)} ")
+        client.expect(rf"^:{re.escape(nick)} MODE {re.escape(nick)} :\+i$")
+        client.nick = nick
+        return client
+
     def connect(self, nick: str | None = None) -> Client:
         client = Client(self.port)
+        self.clients.append(client)
         client.nick = client.expect(r"^\* Welcome to \S+, (\S+)!").group(1)
         client.expect(r"^\* You are in #lobby")
         if nick is not None:
