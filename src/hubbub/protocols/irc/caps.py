@@ -28,10 +28,9 @@ class Cap:
     STANDARD_REPLIES = 1 << 15
 
 
-#: name -> (bit, value advertised in CAP LS 302, or "")
+#: name -> (bit, value advertised in CAP LS 302, or ""). account-tag and account-notify have bits (rendering
+#: supports them) but are advertised only once accounts exist.
 CAPS: dict[str, tuple[int, str]] = {
-    "account-notify": (Cap.ACCOUNT_NOTIFY, ""),
-    "account-tag": (Cap.ACCOUNT_TAG, ""),
     "away-notify": (Cap.AWAY_NOTIFY, ""),
     "batch": (Cap.BATCH, ""),
     "cap-notify": (Cap.CAP_NOTIFY, ""),
