@@ -38,7 +38,7 @@ from .events import (
     Wallops,
 )
 from .model import Client, ListEntry, Room, User
-from .modes import LIST_MODES, PREFIX_MODES, ModeRequest
+from .modes import LIST_MODES, PREFIX_MODES, ModeRequest, parse_limit, valid_key
 from .names import NICK_CHARS_HELP, ROOM_PREFIX, casefold, is_valid_nick, is_valid_room
 
 __all__ = ["Hub", "HubLimits", "WhowasEntry"]
@@ -504,7 +504,7 @@ class Hub:
             elif mode == "k":
                 if adding:
                     assert arg is not None
-                    if not arg or " " in arg or "," in arg or len(arg) > 23:
+                    if not valid_key(arg):
                         errors.append(ChatError(Reason.INVALID_PARAM, "k", "Invalid key"))
                         continue
                     room.password = arg
@@ -515,10 +515,7 @@ class Hub:
             elif mode == "l":
                 if adding:
                     assert arg is not None
-                    try:
-                        limit = int(arg)
-                    except ValueError:
-                        limit = 0
+                    limit = parse_limit(arg)
                     if limit <= 0:
                         errors.append(ChatError(Reason.INVALID_PARAM, "l", "Invalid limit"))
                         continue

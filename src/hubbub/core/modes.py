@@ -22,7 +22,9 @@ __all__ = [
     "ROOM_FLAGS",
     "USER_MODES",
     "ModeRequest",
+    "parse_limit",
     "parse_room_modes",
+    "valid_key",
 ]
 
 LIST_MODES = "beI"
@@ -34,6 +36,8 @@ PREFIX_SYMBOLS = {"o": "@", "v": "+"}
 USER_MODES = "iow"
 #: At most this many modes with a parameter in one MODE command (ISUPPORT MODES).
 MAX_PARAM_MODES = 4
+#: The longest room key (+k).
+KEY_MAX = 23
 
 CHANMODES_ISUPPORT = f"{LIST_MODES},{PARAM_ALWAYS},{PARAM_ON_SET},{ROOM_FLAGS}"
 PREFIX_ISUPPORT = "(ov)@+"
@@ -88,3 +92,16 @@ def parse_room_modes(modestring: str, args: Sequence[str]) -> ModeRequest:
         else:
             request.changes.append((sign + ch, None))
     return request
+
+
+def valid_key(key: str) -> bool:
+    """Whether ``key`` can be a room key (+k): 1 to ``KEY_MAX`` characters, no space or comma, and not
+    starting with ``:`` (a key must work as a middle parameter of JOIN and of RPL_CHANNELMODEIS)."""
+    return 0 < len(key) <= KEY_MAX and " " not in key and "," not in key and key[0] != ":"
+
+
+def parse_limit(arg: str) -> int:
+    """The member limit (+l) that ``arg`` gives, or 0 when it is not a positive decimal number."""
+    if not arg.isascii() or not arg.isdigit():
+        return 0
+    return int(arg)

@@ -1,1 +1,151 @@
-"""(being written)"""
+"""Channel operations: KICK, INVITE and LIST."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ....core.errors import ChatError
+from ....core.hub import Hub
+from ....core.model import Room
+from ....wire import numerics as n
+from ....wire.irc import Message
+from ....wire.masks import match_mask
+from ..table import command
+from .channels import visible_in
+
+if TYPE_CHECKING:
+    from ..session import IrcSession
+
+RPL_INVITELIST_USER = "336"
+RPL_ENDOFINVITELIST_USER = "337"
+
+
+@command("KICK", min_params=2)
+def kick(session: IrcSession, msg: Message) -> None:
+    """KICK <channel> <nick>[,<nick>...] [:<reason>]: remove people from a channel (operators only)."""
+    user = session.user
+    assert user is not None
+    hub = session.hub
+    rooms = msg.params[0].split(",")
+    nicks = msg.params[1].split(",")
+    # As ergo does: one channel and several nicks, several channels and one nick, or as many of each.
+    if len(rooms) != len(nicks) and len(rooms) != 1 and len(nicks) != 1:
+        session.numeric(n.ERR_NEEDMOREPARAMS, "KICK", "Not enough parameters")
+        return
+    if len(nicks) == 1:
+        pairs = [(name, nicks[0]) for name in rooms]
+    else:
+        pairs = [(rooms[0] if len(rooms) == 1 else rooms[i], nick) for i, nick in enumerate(nicks)]
+    reason = msg.params[2] if len(msg.params) > 2 else ""
+    for name, nick in pairs:
+        if not name or not nick:
+            continue
+        room = hub.find_room(name)
+        if room is None:
+            session.numeric(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+            continue
+        if hub.find_user(nick) is None:
+            session.numeric(n.ERR_NOSUCHNICK, nick, "No such nick/channel")
+            continue
+        try:
+            event = hub.kick(user, room, nick, reason)
+        except ChatError as exc:
+            session.chat_error(exc)
+            continue
+        session.echo(event)
+
+
+@command("INVITE")
+def invite(session: IrcSession, msg: Message) -> None:
+    """INVITE <nick> <channel>: invite someone to a channel; INVITE alone lists your pending invitations."""
+    user = session.user
+    assert user is not None
+    hub = session.hub
+    if not msg.params or not msg.params[0]:
+        rooms = [room for key in sorted(user.invites) if (room := hub.rooms.get(key)) is not None]
+        session.numerics(((room.name,) for room in rooms), RPL_INVITELIST_USER)
+        session.numeric(RPL_ENDOFINVITELIST_USER, "End of /INVITE list")
+        return
+    if len(msg.params) < 2 or not msg.params[1]:
+        session.numeric(n.ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters")
+        return
+    event = hub.invite(user, msg.params[0], msg.params[1])
+    target = event.target
+    session.numeric(n.RPL_INVITING, target.nick, event.room_name)
+    if target.away:
+        session.numeric(n.RPL_AWAY, target.nick, target.away)
+
+
+@dataclass(slots=True)
+class ListFilter:
+    """What LIST asked for: channel names or masks (any of them), negated masks (none of them), and member
+    counts (ELIST U: ``>N`` more than N members, ``<N`` fewer than N)."""
+
+    names: list[str] = field(default_factory=list)
+    masks: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    more_than: int = -1
+    fewer_than: int | None = None
+
+    @classmethod
+    def parse(cls, params: list[str]) -> ListFilter:
+        found = cls()
+        for token in (token for param in params for token in param.split(",") if token):
+            first, rest = token[0], token[1:]
+            if first in "CTct" and rest[:1] in ("<", ">"):
+                continue  # creation and topic time conditions (ELIST C, T) are not supported: ignored
+            if first in "<>":
+                if not (rest.isascii() and rest.isdigit()):
+                    continue
+                if first == ">":
+                    found.more_than = max(found.more_than, int(rest))
+                elif found.fewer_than is None or int(rest) < found.fewer_than:
+                    found.fewer_than = int(rest)
+            elif first == "!":
+                if rest:
+                    found.excluded.append(rest)
+            elif "*" in token or "?" in token:
+                found.masks.append(token)
+            else:
+                found.names.append(token)
+        return found
+
+    def counts_match(self, room: Room) -> bool:
+        count = len(room.members)
+        return count > self.more_than and (self.fewer_than is None or count < self.fewer_than)
+
+    def is_excluded(self, room: Room) -> bool:
+        return any(match_mask(mask, room.name) for mask in self.excluded)
+
+    def select(self, hub: Hub) -> list[Room]:
+        """The rooms named or matching a mask (every room when neither was given), before the other tests."""
+        if not self.names and not self.masks:
+            return hub.room_list()
+        rooms: dict[str, Room] = {}
+        for name in self.names:
+            room = hub.find_room(name)
+            if room is not None:
+                rooms.setdefault(room.key, room)
+        if self.masks:
+            for room in hub.room_list():
+                if room.key not in rooms and any(match_mask(mask, room.name) for mask in self.masks):
+                    rooms[room.key] = room
+        return list(rooms.values())
+
+
+@command("LIST")
+def list_(session: IrcSession, msg: Message) -> None:
+    """LIST [<channel>|<mask>|!<mask>[,...]] [>N|<N]: list channels with their member counts and topics."""
+    user = session.user
+    assert user is not None
+    wanted = ListFilter.parse(msg.params)
+    session.numerics(
+        (
+            (room.name, str(len(room.members)), room.topic)
+            for room in wanted.select(session.hub)
+            if visible_in(room, user) and wanted.counts_match(room) and not wanted.is_excluded(room)
+        ),
+        n.RPL_LIST,
+    )
+    session.numeric(n.RPL_LISTEND, "End of /LIST")
