@@ -72,6 +72,7 @@ class IrcOptions:
             f"MAXTARGETS={MAX_TARGETS}",
             f"MODES={MAX_PARAM_MODES}",
             f"MONITOR={MONITOR_MAX}",
+            f"NAMELEN={limits.realname_max}",
             f"NETWORK={self.network}",
             f"NICKLEN={limits.nick_max}",
             f"PREFIX={PREFIX_ISUPPORT}",
