@@ -433,7 +433,7 @@ def test_version_time_info_links_admin() -> None:
     assert any(options.version in line for line in info)
     assert info[-1] == ":irc.test 374 alice :End of INFO list"
     assert alice.send("LINKS") == [
-        ":irc.test 364 alice * irc.test :0 hubbub chat server",
+        ":irc.test 364 alice irc.test irc.test :0 hubbub chat server",
         ":irc.test 365 alice * :End of /LINKS list",
     ]
     assert alice.send("ADMIN") == [

@@ -76,6 +76,8 @@ class Hub:
         self.watchers: dict[str, set[User]] = {}
         self.opers = 0
         self.max_users = 0
+        #: Connections that have not registered a user yet (counted by the protocols, for LUSERS).
+        self.unregistered = 0
         self.started = time.time()
         self._uids = itertools.count(1)
         self._guests = itertools.count(1)
@@ -349,6 +351,9 @@ class Hub:
         user.rooms[key] = room
         event = Join(user, time.time(), room)
         self._fanout(event, room.members, exclude=user)
+        if user.away:
+            # The members learn that the newcomer is away (IRCv3 away-notify).
+            self._fanout(Away(user, event.time, user.away), room.members, exclude=user)
         return event
 
     def _check_entry(self, user: User, room: Room, password: str) -> None:
@@ -389,13 +394,17 @@ class Hub:
         if "o" not in status:
             raise ChatError(Reason.CHANOP_NEEDED, room.name, f"You are not an operator of {room.name}")
 
-    def set_topic(self, user: User, room: Room, topic: str) -> Topic:
-        """Change the topic and tell the other members; the event is returned for ``user``'s confirmation."""
+    def set_topic(self, user: User, room: Room, topic: str) -> Topic | None:
+        """Change the topic and tell the other members; the event is returned for ``user``'s confirmation
+        (``None``: the topic was already that, and nobody is told, as in ergo)."""
         if user not in room.members:
             raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
         if "t" in room.flags:
             self._require_op(user, room)
-        room.topic = topic[: self.limits.topic_max]
+        topic = topic[: self.limits.topic_max]
+        if topic == room.topic:
+            return None
+        room.topic = topic
         room.topic_by = user.hostmask
         room.topic_time = time.time()
         event = Topic(user, room.topic_time, room, room.topic)

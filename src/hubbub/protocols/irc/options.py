@@ -46,7 +46,7 @@ class IrcOptions:
             f"{verb}:{count}"
             for verb, count in (
                 ("JOIN", ""),
-                ("KICK", "1"),
+                ("KICK", ""),  # any number of nicks, as ergo allows
                 ("LIST", "1"),
                 ("MONITOR", str(MONITOR_MAX)),
                 ("NAMES", "1"),
@@ -64,7 +64,7 @@ class IrcOptions:
             f"CHANMODES={CHANMODES_ISUPPORT}",
             f"CHANNELLEN={limits.room_max}",
             "CHANTYPES=#",
-            "ELIST=U",
+            "ELIST=MNU",
             "EXCEPTS=e",
             "INVEX=I",
             f"KICKLEN={limits.kick_max}",

@@ -34,11 +34,14 @@ __all__ = ["IrcSession"]
 
 log = logging.getLogger("hubbub.irc")
 
+#: The most tag data a client may send: 4094 bytes, 4096 with the ``@`` and the space (IRCv3 message-tags).
+CLIENT_TAGS = 4096
+
 #: Numerics for the hub's refusals, with the parameters each takes before its text.
 ERROR_NUMERICS: dict[Reason, str] = {
     Reason.NICK_IN_USE: n.ERR_NICKNAMEINUSE,
     Reason.BAD_NICK: n.ERR_ERRONEUSNICKNAME,
-    Reason.BAD_ROOM: n.ERR_BADCHANMASK,
+    Reason.BAD_ROOM: n.ERR_NOSUCHCHANNEL,  # as ergo answers an invalid or over-long channel name
     Reason.NO_SUCH_NICK: n.ERR_NOSUCHNICK,
     Reason.NO_SUCH_ROOM: n.ERR_NOSUCHCHANNEL,
     Reason.NOT_IN_ROOM: n.ERR_NOTONCHANNEL,
@@ -88,6 +91,7 @@ class IrcSession:
         "caps",
         "closing",
         "connected_at",
+        "counted",
         "hub",
         "idle_since",
         "label",
@@ -128,11 +132,20 @@ class IrcSession:
         self.ping_sent = 0.0
         self.active = False
         self.closing = False
+        #: Whether this connection is in the hub's count of unregistered connections.
+        self.counted = False
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        pass
+        self.hub.unregistered += 1
+        self.counted = True
+
+    def uncount(self) -> None:
+        """Leave the hub's count of unregistered connections (on registering or closing; idempotent)."""
+        if self.counted:
+            self.counted = False
+            self.hub.unregistered -= 1
 
     def data_received(self, data: bytes) -> None:
         self.active = True
@@ -143,7 +156,9 @@ class IrcSession:
                 self.numeric(n.ERR_INPUTTOOLONG, "Input line was too long")
                 continue
             try:
-                msg = parse(raw, max_body=self.options.max_body)
+                msg = parse(
+                    raw, max_body=self.options.max_body, max_tags=min(self.options.max_tags, CLIENT_TAGS)
+                )
             except InputTooLong:
                 self.numeric(n.ERR_INPUTTOOLONG, "Input line was too long")
                 continue
@@ -156,6 +171,7 @@ class IrcSession:
 
     def connection_lost(self, reason: str) -> None:
         self.closing = True
+        self.uncount()
         user, self.user = self.user, None
         if user is not None:
             self.hub.quit(user, reason[:1].upper() + reason[1:])
@@ -303,6 +319,7 @@ class IrcSession:
         if self.closing:
             return
         self.closing = True
+        self.uncount()
         user, self.user = self.user, None
         if user is not None:
             self.hub.quit(user, reason)

@@ -138,4 +138,6 @@ def topic(session: IrcSession, msg: Message) -> None:
             return
         send_topic(session, room, quiet_if_none=False)
         return
-    session.echo(hub.set_topic(user, room, msg.params[1]))
+    event = hub.set_topic(user, room, msg.params[1])
+    if event is not None:
+        session.echo(event)

@@ -20,7 +20,7 @@ def send_lusers(session: IrcSession) -> None:
         n.RPL_LUSERCLIENT, f"There are {users - invisible} users and {invisible} invisible on 1 server(s)"
     )
     session.numeric(n.RPL_LUSEROP, str(hub.opers), "IRC Operators online")
-    session.numeric(n.RPL_LUSERUNKNOWN, "0", "unregistered connections")
+    session.numeric(n.RPL_LUSERUNKNOWN, str(hub.unregistered), "unregistered connections")
     session.numeric(n.RPL_LUSERCHANNELS, str(len(hub.rooms)), "channels formed")
     session.numeric(n.RPL_LUSERME, f"I have {users} clients and 0 servers")
     session.numeric(

@@ -25,6 +25,14 @@ def _client_tags(msg: Message) -> dict[str, str] | None:
     return tags or None
 
 
+def _fit(text: str, room: int) -> str:
+    """``text`` cut, at a character boundary, to at most ``room`` bytes of UTF-8."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= room:
+        return text
+    return data[: max(room, 0)].decode("utf-8", "ignore")
+
+
 def _deliver(session: IrcSession, msg: Message, kind: MessageKind) -> None:
     verb = msg.verb.upper()
     notice = kind is MessageKind.NOTICE
@@ -49,20 +57,24 @@ def _deliver(session: IrcSession, msg: Message, kind: MessageKind) -> None:
         session.numeric(n.ERR_TOOMANYTARGETS, msg.params[0], f"Too many targets (at most {MAX_TARGETS})")
         return
     echo = session.caps & Cap.ECHO_MESSAGE
+    # What the relayed line adds around the text: ":<nick!user@host> <VERB> <target> :", and the CTCP framing.
+    overhead = len(user.hostmask.encode()) + len(verb) + 5 + (9 if kind is MessageKind.ACTION else 0)
     for target in targets:
         status = ""
         name = target
         while name[:1] in ("@", "+"):
             status = "@" if status == "@" or name[0] == "@" else "+"
             name = name[1:]
+        # A text that fit in the client's line but not in the relayed one is cut short, as ergo does.
+        body = _fit(text, 510 - overhead - len(status) - len(name.encode()))
         try:
             if name.startswith("#"):
                 room = hub.find_room(name)
                 if room is None:
                     raise ChatError(Reason.NO_SUCH_ROOM, name, f"No such channel: {name}")
-                event = hub.say(user, room, text, kind, tags, status)
+                event = hub.say(user, room, body, kind, tags, status)
             else:
-                event = hub.private(user, target, text, kind, tags)
+                event = hub.private(user, target, body, kind, tags)
                 recipient = event.target
                 if (
                     not notice

@@ -102,7 +102,9 @@ def _drop_invalid_params(session: IrcSession, room: Room, request: ModeRequest) 
         else:
             kept.append((change, arg))
             continue
-        session.numeric(n.ERR_INVALIDMODEPARAM, room.name, change[1], safe_param(arg), description)
+        # A rejected key is never echoed (it is a secret, and may be too long for a reply): "*", as ergo.
+        shown = "*" if change[1] == "k" else safe_param(arg)
+        session.numeric(n.ERR_INVALIDMODEPARAM, room.name, change[1], shown, description)
     request.changes = kept
 
 

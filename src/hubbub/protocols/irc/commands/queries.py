@@ -515,7 +515,9 @@ def time_(session: IrcSession, msg: Message) -> None:
 
 @command("INFO")
 def info(session: IrcSession, msg: Message) -> None:
-    """INFO: about the server software."""
+    """INFO [<server>]: about the server software."""
+    if _elsewhere(session, msg):
+        return
     options = session.options
     started = time.strftime("%a, %d %b %Y %H:%M:%S UTC", time.gmtime(session.hub.started))
     rows = [
@@ -533,7 +535,8 @@ def info(session: IrcSession, msg: Message) -> None:
 @command("LINKS")
 def links(session: IrcSession, msg: Message) -> None:
     """LINKS: the servers of the network (this one alone)."""
-    session.numeric(n.RPL_LINKS, "*", session.options.server_name, f"0 {SERVER_INFO}")
+    server = session.options.server_name
+    session.numeric(n.RPL_LINKS, server, server, f"0 {SERVER_INFO}")
     session.numeric(n.RPL_ENDOFLINKS, "*", "End of /LINKS list")
 
 
@@ -555,6 +558,7 @@ def _help_subject(topic: str) -> str:
     return topic.upper()
 
 
+@command("HELPOP")
 @command("HELP")
 def help_(session: IrcSession, msg: Message) -> None:
     """HELP [<command>]: the list of commands, or how to use one."""

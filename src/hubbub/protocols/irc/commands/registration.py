@@ -54,9 +54,13 @@ def user(session: IrcSession, msg: Message) -> None:
     if session.registered or session.username:
         session.numeric(n.ERR_ALREADYREGISTERED, "You may not reregister")
         return
+    if not msg.params[3]:
+        # An empty realname is refused like a missing one (modern.ircdocs.horse; irctest testEmptyRealname).
+        session.numeric(n.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+        return
     raw = "".join(ch for ch in msg.params[0] if ch in _USERNAME_OK)[:19]
     session.username = "~" + (raw or "user")
-    session.realname = msg.params[3][: session.options.limits.realname_max] or raw or "user"
+    session.realname = msg.params[3][: session.options.limits.realname_max]
     try_register(session)
 
 
@@ -154,6 +158,7 @@ def try_register(session: IrcSession) -> None:
         return
     session.user = user
     session.registered = True
+    session.uncount()
     session.password = None
     user.modes.add("i")
     welcome(session)
@@ -182,7 +187,11 @@ def welcome(session: IrcSession) -> None:
 def ping(session: IrcSession, msg: Message) -> None:
     """PING <token>: the server answers PONG with the same token."""
     server = session.options.server_name
-    session.send(line(f":{server} PONG {server} :{msg.params[0]}"))
+    head = f":{server} PONG {server} :"
+    # A token that would make the reply longer than 512 bytes is cut short, as ergo does.
+    room = 510 - len(head.encode())
+    token = msg.params[0].encode()[:room].decode("utf-8", "ignore")
+    session.send(line(head + token))
 
 
 @command("PONG", pre_registration=True)
