@@ -21,13 +21,18 @@ class MemoryLink:
 
     def __init__(self, host: str = "192.0.2.1") -> None:
         self.peer_host = host
-        self.data = b""
+        self.out: list[bytes] = []
         self.closed: str | None = None
         self.session: Session | None = None
 
+    @property
+    def data(self) -> bytes:
+        """Everything queued and not yet taken."""
+        return b"".join(self.out)
+
     def send(self, data: bytes) -> None:
         if self.closed is None:
-            self.data += data
+            self.out.append(data)
 
     def close(self, reason: str) -> None:
         if self.closed is None:
@@ -42,7 +47,7 @@ class MemoryLink:
     def take(self) -> list[str]:
         """The lines sent since the last take, without CRLF."""
         text = self.data.decode("utf-8", "replace")
-        self.data = b""
+        self.out.clear()
         lines = text.split("\r\n")
         assert lines[-1] == "", f"output does not end with CRLF: {text!r}"
         return lines[:-1]

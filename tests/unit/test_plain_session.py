@@ -14,12 +14,17 @@ class MemoryLink:
 
     def __init__(self, host: str = "192.0.2.1") -> None:
         self.peer_host = host
-        self.data = b""
+        self.out: list[bytes] = []
         self.closed: str | None = None
+
+    @property
+    def data(self) -> bytes:
+        """Everything queued and not yet taken."""
+        return b"".join(self.out)
 
     def send(self, data: bytes) -> None:
         assert self.closed is None, "send after close"
-        self.data += data
+        self.out.append(data)
 
     def close(self, reason: str) -> None:
         self.closed = reason
@@ -27,7 +32,7 @@ class MemoryLink:
     def take(self) -> list[str]:
         lines = self.data.decode().split("\r\n")
         assert lines[-1] == ""
-        self.data = b""
+        self.out.clear()
         return lines[:-1]
 
 

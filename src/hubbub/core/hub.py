@@ -14,6 +14,7 @@ import itertools
 import os
 import time
 from collections import deque
+from itertools import repeat
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -37,7 +38,7 @@ from .events import (
     Topic,
     Wallops,
 )
-from .model import Client, ListEntry, Room, User
+from .model import Client, ListEntry, Mailbox, Room, User
 from .modes import LIST_MODES, PREFIX_MODES, ModeRequest, parse_limit, valid_key
 from .names import NICK_CHARS_HELP, ROOM_PREFIX, casefold, is_valid_nick, is_valid_room
 
@@ -85,6 +86,9 @@ class Hub:
         self._msgid_prefix = os.urandom(6).hex()
         self._msgids = itertools.count(1)
         self.messages = 0
+        #: Called with the mailboxes that fan-out appended to directly, so that the network layer writes them
+        #: out at the end of this loop turn. The default does nothing (in-memory tests read ``out`` lists).
+        self.on_output: Callable[[list[Mailbox]], None] = _ignore
 
     # -- users -------------------------------------------------------------------------------------------
 
@@ -115,7 +119,7 @@ class Hub:
     def connect(
         self,
         client: Client,
-        send: Callable[[bytes], None],
+        mailbox: Mailbox,
         *,
         nick: str | None = None,
         username: str = "",
@@ -131,7 +135,7 @@ class Hub:
             nick,
             key,
             client,
-            send,
+            mailbox,
             username=username or nick,
             host=host,
             realname=realname or nick,
@@ -349,11 +353,12 @@ class Hub:
         user.invites.discard(key)
         room.members[user] = status
         user.rooms[key] = room
+        room.groups = None
         event = Join(user, time.time(), room)
-        self._fanout(event, room.members, exclude=user)
+        self._fanout_room(event, room, user)
         if user.away:
             # The members learn that the newcomer is away (IRCv3 away-notify).
-            self._fanout(Away(user, event.time, user.away), room.members, exclude=user)
+            self._fanout_room(Away(user, event.time, user.away), room, user)
         return event
 
     def _check_entry(self, user: User, room: Room, password: str) -> None:
@@ -374,11 +379,12 @@ class Hub:
         if user not in room.members:
             raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
         event = Part(user, time.time(), room, reason)
-        self._fanout(event, room.members, exclude=user)
+        self._fanout_room(event, room, user)
         self._leave(user, room)
         return event
 
     def _leave(self, user: User, room: Room) -> None:
+        room.groups = None
         del room.members[user]
         del user.rooms[room.key]
         if not room.members:
@@ -408,7 +414,7 @@ class Hub:
         room.topic_by = user.hostmask
         room.topic_time = time.time()
         event = Topic(user, room.topic_time, room, room.topic)
-        self._fanout(event, room.members, exclude=user)
+        self._fanout_room(event, room, user)
         return event
 
     def kick(self, user: User, room: Room, nick: str, reason: str) -> Kick:
@@ -423,7 +429,7 @@ class Hub:
                 Reason.USER_NOT_IN_ROOM, room.name, f"{target.nick} is not in {room.name}", nick=target.nick
             )
         event = Kick(user, time.time(), room, target, reason[: self.limits.kick_max] or user.nick)
-        self._fanout(event, room.members, exclude=user)
+        self._fanout_room(event, room, user)
         self._leave(target, room)
         return event
 
@@ -544,7 +550,7 @@ class Hub:
         if not applied:
             return None, errors
         event = ModeChange(user, time.time(), room, tuple(applied))
-        self._fanout(event, room.members, exclude=user)
+        self._fanout_room(event, room, user)
         return event, errors
 
     # -- messages ----------------------------------------------------------------------------------------
@@ -577,10 +583,9 @@ class Hub:
         self.messages += 1
         user.last_active = event.time
         if status:
-            recipients: Iterable[User] = [m for m, s in members.items() if "o" in s]
+            self._fanout(event, [m for m, s in members.items() if "o" in s], exclude=user)
         else:
-            recipients = members
-        self._fanout(event, recipients, exclude=user)
+            self._fanout_room(event, room, user)
         return event
 
     def private(
@@ -605,6 +610,28 @@ class Hub:
 
     # -- fan-out -----------------------------------------------------------------------------------------
 
+    def variant_changed(self, user: User) -> None:
+        """``user``'s client now renders differently (IRC capabilities changed): regroup its rooms."""
+        for room in user.rooms.values():
+            room.groups = None
+
+    def _fanout_room(self, event: Event, room: Room, exclude: User | None) -> None:
+        """Queue ``event`` for every member of ``room`` but ``exclude``: one render per client variant, then
+        the same bytes appended to each member's output list by a loop in C, and one call to wake them all."""
+        groups = room.groups
+        if groups is None:
+            groups = room.groups = _group(room)
+        excluded_out = exclude.out if exclude is not None and exclude in room.members else None
+        for client, outs, mailboxes in groups:
+            data = client.render(event)
+            if data is None:
+                continue
+            _drain(map(list.append, outs, repeat(data)))
+            if excluded_out is not None and excluded_out and excluded_out[-1] is data:
+                excluded_out.pop()  # the one member of the group that must not get it
+                excluded_out = None
+            self.on_output(mailboxes)
+
     @staticmethod
     def _fanout(event: Event, users: Iterable[User], exclude: User | None = None) -> None:
         """Render ``event`` once per client variant and queue the bytes for every user but ``exclude``."""
@@ -620,6 +647,26 @@ class Hub:
                 data = rendered[variant] = client.render(event)
             if data is not None:
                 user.send(data)
+
+
+def _ignore(mailboxes: list[Mailbox]) -> None:
+    pass
+
+
+_drain: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
+"""Consume an iterator at C speed (the fan-out loop: ``map(list.append, outs, repeat(data))``)."""
+
+
+def _group(room: Room) -> list[tuple[Client, list[list[bytes]], list[Mailbox]]]:
+    groups: dict[Hashable, tuple[Client, list[list[bytes]], list[Mailbox]]] = {}
+    for member in room.members:
+        client = member.client
+        group = groups.get(client.variant)
+        if group is None:
+            group = groups[client.variant] = (client, [], [])
+        group[1].append(member.out)
+        group[2].append(member.mailbox)
+    return list(groups.values())
 
 
 def _normalize_mask(mask: str) -> str:

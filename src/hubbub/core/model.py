@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 if TYPE_CHECKING:
     from .events import Event
 
-__all__ = ["Client", "ListEntry", "Room", "User"]
+__all__ = ["Client", "ListEntry", "Mailbox", "Room", "User"]
+
+
+class Mailbox(Protocol):
+    """Where a user's output goes: ``out`` is the connection's ordered queue of pending bytes for this loop
+    turn. ``send`` queues one item and arranges for it to be written; fan-out appends to ``out`` directly for
+    many mailboxes at once and then hands them to the hub's ``on_output`` hook in one call."""
+
+    out: list[bytes]
+
+    def send(self, data: bytes) -> None: ...
 
 
 class Client(Protocol):
@@ -42,6 +52,8 @@ class User:
         "host",
         "id",
         "invites",
+        "mailbox",
+        "out",
         "key",
         "last_active",
         "modes",
@@ -60,7 +72,7 @@ class User:
         nick: str,
         key: str,
         client: Client,
-        send: Callable[[bytes], None],
+        mailbox: Mailbox,
         *,
         username: str,
         host: str,
@@ -70,8 +82,11 @@ class User:
         self.nick = nick
         self.key = key
         self.client = client
+        self.mailbox = mailbox
         #: Queue bytes for this user's connection (never blocks).
-        self.send = send
+        self.send: Callable[[bytes], None] = mailbox.send
+        #: The connection's pending output list (fan-out appends to it directly).
+        self.out = mailbox.out
         self.username = username
         self.host = host
         self.realname = realname
@@ -110,6 +125,7 @@ class Room:
     __slots__ = (
         "created",
         "flags",
+        "groups",
         "key",
         "limit",
         "lists",
@@ -138,6 +154,9 @@ class Room:
         self.limit = 0
         #: Mask lists: "b" bans, "e" ban exceptions, "I" invite exceptions.
         self.lists: dict[str, list[ListEntry]] = {"b": [], "e": [], "I": []}
+        #: Fan-out cache: the members grouped by client variant, each group with a client to render for it, the
+        #: members' output lists and their mailboxes. Rebuilt after any change of membership or variant.
+        self.groups: list[tuple[Client, list[list[bytes]], list[Mailbox]]] | None = None
 
     def __len__(self) -> int:
         return len(self.members)

@@ -29,6 +29,7 @@ class Connection(asyncio.Protocol):
         "factory",
         "id",
         "kind",
+        "open",
         "out",
         "peer",
         "peer_host",
@@ -45,8 +46,11 @@ class Connection(asyncio.Protocol):
         self.id = 0
         self.transport: asyncio.Transport | None = None
         self.session: Session | None = None
-        #: Output queued during this loop turn; ``None`` once the connection is closing.
-        self.out: list[bytes] | None = []
+        #: Output queued during this loop turn. The list is never replaced: the hub's fan-out keeps a
+        #: reference to it and appends to it directly.
+        self.out: list[bytes] = []
+        #: False once the connection is closing: nothing more is written.
+        self.open = True
         self.sendq = server.sendq
         self.reason = ""
         self.kind = kind
@@ -68,7 +72,7 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         session = self.session
-        if session is not None and self.out is not None:
+        if session is not None and self.open:
             try:
                 session.data_received(data)
             except Exception:
@@ -76,9 +80,9 @@ class Connection(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         session = self.session
-        if session is not None and self.out is not None:
+        if session is not None and self.open:
             self._guard(session.eof_received)
-        if self.out is not None:
+        if self.open:
             self.close("connection closed")
         # Keep the transport open: close() flushes our output before closing it.
         return True
@@ -86,7 +90,7 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.reason:
             self.reason = _describe(exc)
-        self.out = None
+        self._shut()
         if self.close_timer is not None:
             self.close_timer.cancel()
             self.close_timer = None
@@ -95,26 +99,31 @@ class Connection(asyncio.Protocol):
             self._guard(session.connection_lost, self.reason)
         self.server.detach(self)
 
+    def _shut(self) -> None:
+        self.open = False
+        self.out.clear()
+
     # -- the session's Link ---------------------------------------------------------------------------------
 
     def send(self, data: bytes) -> None:
-        out = self.out
-        if out is None:
+        if not self.open:
             return
+        out = self.out
         if not out:
-            self.server.dirty.append(self)
-            if not self.server.flush_scheduled:
-                self.server.schedule_flush()
+            server = self.server
+            server.dirty.append(self)
+            if not server.flush_scheduled:
+                server.schedule_flush()
         out.append(data)
 
     def close(self, reason: str) -> None:
         """Flush, then close; a peer that does not take the last bytes in time is cut off."""
-        if self.out is None:
+        if not self.open:
             return
         if not self.reason:
             self.reason = reason
         self.flush()
-        self.out = None
+        self._shut()
         transport = self.transport
         if transport is None:
             return
@@ -124,7 +133,7 @@ class Connection(asyncio.Protocol):
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         def fire() -> None:
-            if self.out is not None:
+            if self.open:
                 self._guard(callback)
 
         return self.server.loop.call_later(delay, fire)
@@ -137,7 +146,7 @@ class Connection(asyncio.Protocol):
         """Drop the connection at once, discarding its output."""
         if not self.reason:
             self.reason = reason
-        self.out = None
+        self._shut()
         if self.transport is not None:
             self.transport.abort()
 
@@ -146,6 +155,9 @@ class Connection(asyncio.Protocol):
     def flush(self) -> None:
         out = self.out
         if not out:
+            return
+        if not self.open:
+            out.clear()
             return
         data = out[0] if len(out) == 1 else b"".join(out)
         out.clear()
@@ -166,7 +178,7 @@ class Connection(asyncio.Protocol):
     def _crash(self) -> None:
         log.exception("internal error on connection #%d %s; closing it", self.id, self.peer)
         session, self.session = self.session, None
-        if session is not None and self.out is not None:
+        if session is not None and self.open:
             try:
                 session.connection_lost("internal error")
             except Exception:

@@ -33,6 +33,8 @@ class Server:
         self.connections: set[Connection] = set()
         #: Connections with output queued this loop turn, flushed together at the end of the turn.
         self.dirty: list[Connection] = []
+        #: Groups of connections the hub's fan-out appended to directly this turn (by identity).
+        self.dirty_groups: dict[int, list[Connection]] = {}
         self.flush_scheduled = False
         self.listeners: list[asyncio.AbstractServer] = []
         self.addresses: list[tuple[str, str, int]] = []
@@ -55,6 +57,7 @@ class Server:
         )
         self.irc_options = irc
         hub_ = self.hub
+        hub_.on_output = self.wake  # type: ignore[assignment]
 
         def plain_session(link: Link) -> Session:
             return PlainSession(link, hub_, plain)
@@ -84,7 +87,7 @@ class Server:
         now = time.monotonic()
         for conn in list(self.connections):
             tick = getattr(conn.session, "tick", None)
-            if tick is not None and conn.out is not None:
+            if tick is not None and conn.open:
                 try:
                     tick(now)
                 except Exception:
@@ -124,11 +127,23 @@ class Server:
         self.flush_scheduled = True
         self.loop.call_soon(self._flush)
 
+    def wake(self, group: list[Connection]) -> None:
+        """The hub appended output for every connection of ``group``: write it at the end of this turn."""
+        self.dirty_groups[id(group)] = group
+        if not self.flush_scheduled:
+            self.schedule_flush()
+
     def _flush(self) -> None:
         self.flush_scheduled = False
         dirty, self.dirty = self.dirty, []
         for conn in dirty:
             conn.flush()
+        if self.dirty_groups:
+            groups, self.dirty_groups = self.dirty_groups, {}
+            for group in groups.values():
+                for conn in group:
+                    if conn.out:
+                        conn.flush()
 
     # -- running and stopping -------------------------------------------------------------------------------
 
@@ -155,7 +170,7 @@ class Server:
         self._all_closed = asyncio.Event()
         for conn in conns:
             session = conn.session
-            if session is not None and conn.out is not None:
+            if session is not None and conn.open:
                 try:
                     session.shutdown()
                 except Exception:

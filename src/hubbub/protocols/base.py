@@ -20,6 +20,9 @@ class Timer(Protocol):
 class Link(Protocol):
     """The network layer's side of one connection, as a session sees it."""
 
+    #: The ordered output queue of this loop turn (the hub's fan-out appends to it directly).
+    out: list[bytes]
+
     @property
     def peer_host(self) -> str:
         """The peer's address (IP), used as the user's host."""

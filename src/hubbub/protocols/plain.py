@@ -96,7 +96,7 @@ class PlainSession:
 
     def start(self) -> None:
         user = self.user = self.hub.connect(
-            self, self.link.send, username="plain", realname="plain-text user", host=self.link.peer_host
+            self, self.link, username="plain", realname="plain-text user", host=self.link.peer_host
         )
         self._notice(f"Welcome to {self.options.server_name}, {user.nick}! Type /help for commands.")
         self._join(self.options.default_room)

@@ -327,7 +327,11 @@ class IrcSession:
 
     def set_caps(self, caps: int) -> None:
         self.caps = caps
-        self.variant = caps & RENDER_MASK
+        variant = caps & RENDER_MASK
+        if variant != self.variant:
+            self.variant = variant
+            if self.user is not None:
+                self.hub.variant_changed(self.user)
 
 
 def join_params(params: Iterable[str]) -> str:

@@ -146,7 +146,7 @@ def try_register(session: IrcSession) -> None:
     try:
         user = hub.connect(
             session,
-            link.send,
+            link,
             nick=session.nick,
             username=session.username,
             host=link.peer_host,
