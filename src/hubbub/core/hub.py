@@ -14,9 +14,9 @@ import itertools
 import os
 import time
 from collections import deque
-from itertools import repeat
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from typing import NamedTuple
 
 from ..wire.masks import match_mask

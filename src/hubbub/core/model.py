@@ -52,13 +52,13 @@ class User:
         "host",
         "id",
         "invites",
-        "mailbox",
-        "out",
         "key",
         "last_active",
+        "mailbox",
         "modes",
         "nick",
         "oper",
+        "out",
         "realname",
         "rooms",
         "send",
@@ -154,8 +154,8 @@ class Room:
         self.limit = 0
         #: Mask lists: "b" bans, "e" ban exceptions, "I" invite exceptions.
         self.lists: dict[str, list[ListEntry]] = {"b": [], "e": [], "I": []}
-        #: Fan-out cache: the members grouped by client variant, each group with a client to render for it, the
-        #: members' output lists and their mailboxes. Rebuilt after any change of membership or variant.
+        #: Fan-out cache: the members grouped by client variant, each group with a client to render for it,
+        #: the members' output lists and their mailboxes. Rebuilt after any change of membership or variant.
         self.groups: list[tuple[Client, list[list[bytes]], list[Mailbox]]] | None = None
 
     def __len__(self) -> int:
