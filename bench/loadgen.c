@@ -1,0 +1,530 @@
+/*
+ * hubbub benchmark load generator: many chat clients on one epoll loop, in C so that it is not the
+ * bottleneck. It connects clients to a chat server on 127.0.0.1, registers them (IRC or plain text),
+ * drives one scenario, checks every data line it receives, and prints one JSON object with the results.
+ *
+ *   loadgen SCENARIO --port P --proto irc|plain|raw [options]
+ *
+ * Scenarios:
+ *   fanout    N clients in one room; S of them send (open rate, or --rate messages/s in total);
+ *             every client counts the data lines it receives and their latency.
+ *   pingpong  N/2 rooms of two clients; one of each pair sends, the other answers; round trips and latency.
+ *   capacity  connect and register N clients, report the time it took, then hold them idle for --hold s.
+ *   churn     for --duration s, keep --concurrency clients cycling: connect, register, join, quit.
+ *
+ * Every data line carries "~M~ <sender> <seq> <send time ns> <padding>". A line whose payload is not
+ * exactly that (a line split or merged by the server, or altered) counts as corrupt; a sequence number out of
+ * order from a sender counts as a gap. Latencies are sampled (up to 2M samples) for percentiles.
+ *
+ * Everything is bounded: connection counts by --clients, time by --duration/--hold and a hard --deadline.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum proto { P_IRC, P_PLAIN, P_RAW };
+enum scen { S_FANOUT, S_PINGPONG, S_CAPACITY, S_CHURN };
+
+#define RBUF (256 * 1024)
+#define MAX_SAMPLES 2000000
+#define MARK "~M~ "
+
+typedef struct conn {
+    int fd;
+    int id;
+    int ready;      /* registered and in its room */
+    int closed;
+    int sender;     /* index among senders, or -1 */
+    int peer;       /* pingpong: index of the other client */
+    int connecting;
+    size_t rlen;
+    char *rbuf;
+    char *wbuf;     /* pending output */
+    size_t wlen, wcap;
+    uint64_t seq;   /* next sequence number to send */
+    uint64_t *last; /* per sender: last sequence seen */
+    double t_start; /* churn: when this cycle began */
+} conn;
+
+static enum proto proto = P_IRC;
+static enum scen scen = S_FANOUT;
+static int port = 0, nclients = 100, nsenders = 10, payload = 32, concurrency = 50;
+static double rate = 0, duration = 5, hold = 2, deadline_s = 120, warmup = 0.5;
+static const char *room = "#bench";
+static int ep;
+static conn *conns;
+static uint64_t delivered, corrupt, gaps, other_lines, sent, closed_early, cycles;
+static uint64_t *samples;
+static size_t nsamples;
+static uint64_t sample_every = 1, sample_tick;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void die(const char *what) {
+    fprintf(stderr, "loadgen: %s: %s\n", what, strerror(errno));
+    exit(2);
+}
+
+static void queue(conn *c, const char *data, size_t len) {
+    if (c->wlen + len > c->wcap) {
+        size_t cap = c->wcap ? c->wcap : 4096;
+        while (cap < c->wlen + len) cap *= 2;
+        c->wbuf = realloc(c->wbuf, cap);
+        if (!c->wbuf) die("realloc");
+        c->wcap = cap;
+    }
+    memcpy(c->wbuf + c->wlen, data, len);
+    c->wlen += len;
+}
+
+static void watch(conn *c, int want_out) {
+    struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.ptr = c};
+    if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl mod");
+}
+
+static void flush(conn *c) {
+    while (c->wlen) {
+        ssize_t n = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN) {
+                watch(c, 1);
+                return;
+            }
+            c->closed = 1;
+            return;
+        }
+        memmove(c->wbuf, c->wbuf + n, c->wlen - n);
+        c->wlen -= n;
+    }
+    watch(c, 0);
+}
+
+static void register_conn(conn *c, const char *chan) {
+    char buf[256];
+    int n = 0;
+    if (proto == P_IRC)
+        n = snprintf(buf, sizeof buf, "NICK b%d\r\nUSER b%d 0 * :bench\r\nJOIN %s\r\n", c->id, c->id, chan);
+    else if (proto == P_PLAIN)
+        n = strcmp(chan, "#lobby") ? snprintf(buf, sizeof buf, "/join %s\n", chan) : 0;
+    if (n) queue(c, buf, n);
+    if (proto == P_RAW) c->ready = 1;
+}
+
+static int open_conn(conn *c) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0) die("socket");
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) die("connect");
+    c->fd = fd;
+    c->rlen = 0;
+    c->wlen = 0;
+    c->ready = 0;
+    c->closed = 0;
+    c->connecting = 1;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl add");
+    return fd;
+}
+
+static void send_data(conn *c) {
+    char buf[512];
+    char pad[256];
+    int plen = payload < (int)sizeof pad - 1 ? payload : (int)sizeof pad - 1;
+    memset(pad, 'x', plen);
+    pad[plen] = 0;
+    int n;
+    const char *target = room;
+    char pair_room[32];
+    if (scen == S_PINGPONG) {
+        snprintf(pair_room, sizeof pair_room, "#p%d", c->id / 2);
+        target = pair_room;
+    }
+    if (proto == P_IRC)
+        n = snprintf(buf, sizeof buf, "PRIVMSG %s :" MARK "%d %llu %llu %s\r\n", target, c->sender,
+                     (unsigned long long)c->seq, (unsigned long long)now_ns(), pad);
+    else
+        n = snprintf(buf, sizeof buf, MARK "%d %llu %llu %s\n", c->sender, (unsigned long long)c->seq,
+                     (unsigned long long)now_ns(), pad);
+    c->seq++;
+    sent++;
+    queue(c, buf, n);
+}
+
+static void record_latency(uint64_t t0) {
+    uint64_t t1 = now_ns();
+    if (++sample_tick % sample_every) return;
+    if (nsamples < MAX_SAMPLES) samples[nsamples++] = t1 > t0 ? t1 - t0 : 0;
+}
+
+static char padref[256];
+
+static inline const char *parse_u64(const char *p, const char *end, uint64_t *out) {
+    uint64_t v = 0;
+    const char *start = p;
+    while (p < end && *p >= '0' && *p <= '9') v = v * 10 + (uint64_t)(*p++ - '0');
+    *out = v;
+    return p == start || p >= end || *p != ' ' ? NULL : p + 1;
+}
+
+/* Parse one data line: returns 1 if it is a well-formed data line, 0 if not a data line, -1 if corrupt. */
+static int check_line(conn *c, const char *line, size_t len) {
+    /* the payload is last: "~M~ <sid> <seq> <ts> <pad>" with a fixed-length pad, so look near the end */
+    size_t tail = (size_t)payload + 4 + 3 * 21;
+    const char *from = len > tail ? line + len - tail : line;
+    const char *m = memmem(from, line + len - from, MARK, 4);
+    if (!m) return memmem(line, len, MARK, 4) ? -1 : 0;
+    const char *p = m + 4, *end = line + len;
+    uint64_t sid, seq, ts;
+    if (!(p = parse_u64(p, end, &sid)) || sid >= (uint64_t)nsenders) return -1;
+    if (!(p = parse_u64(p, end, &seq))) return -1;
+    if (!(p = parse_u64(p, end, &ts))) return -1;
+    if (end - p != payload || memcmp(p, padref, payload) != 0) return -1;
+    if (c->last) {
+        if (c->last[sid] != (uint64_t)-1 && seq != c->last[sid] + 1) gaps++;
+        c->last[sid] = seq;
+    }
+    record_latency(ts);
+    return 1;
+}
+
+static int is_ready_line(const char *line, size_t len) {
+    if (proto == P_IRC) return memmem(line, len, " 366 ", 5) != NULL;
+    if (proto == P_PLAIN) return memmem(line, len, "* You are in #", 14) != NULL;
+    return 1;
+}
+
+static void on_line(conn *c, const char *line, size_t len) {
+    if (len && line[len - 1] == '\r') len--;
+    if (!c->ready) {
+        if (len >= 4 && memcmp(line, "PING", 4) == 0 && proto == P_IRC) {
+            char buf[600];
+            int n = snprintf(buf, sizeof buf, "PONG%.*s\r\n", (int)(len - 4), line + 4);
+            queue(c, buf, n);
+        }
+        if (is_ready_line(line, len)) {
+            int is_plain_join = proto == P_PLAIN && scen == S_PINGPONG && !memmem(line, len, "#p", 2);
+            if (!is_plain_join) c->ready = 1;
+        }
+        return;
+    }
+    int r = check_line(c, line, len);
+    if (r > 0) {
+        delivered++;
+        if (scen == S_PINGPONG && c->sender < 0) {
+            /* the answering side: echo a fresh message back */
+            send_data(c);
+        } else if (scen == S_PINGPONG) {
+            send_data(c);
+        }
+    } else if (r < 0) {
+        corrupt++;
+    } else {
+        other_lines++;
+        if (len >= 4 && memcmp(line, "PING", 4) == 0 && proto == P_IRC) {
+            char buf[600];
+            int n = snprintf(buf, sizeof buf, "PONG%.*s\r\n", (int)(len - 4), line + 4);
+            queue(c, buf, n);
+        }
+    }
+}
+
+static void on_readable(conn *c) {
+    for (;;) {
+        ssize_t n = recv(c->fd, c->rbuf + c->rlen, RBUF - c->rlen, 0);
+        if (n < 0) {
+            if (errno == EAGAIN) break;
+            c->closed = 1;
+            return;
+        }
+        if (n == 0) {
+            c->closed = 1;
+            return;
+        }
+        c->rlen += n;
+        char *start = c->rbuf, *end = c->rbuf + c->rlen, *nl;
+        while ((nl = memchr(start, '\n', end - start))) {
+            on_line(c, start, nl - start);
+            start = nl + 1;
+        }
+        c->rlen = end - start;
+        if (c->rlen == RBUF) { /* a line longer than the buffer: corrupt by definition */
+            corrupt++;
+            c->rlen = 0;
+        } else if (start != c->rbuf) {
+            memmove(c->rbuf, start, c->rlen);
+        }
+        if ((size_t)n < RBUF / 2) break;
+    }
+    if (c->wlen) flush(c);
+}
+
+static void close_conn(conn *c) {
+    if (c->fd >= 0) {
+        epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+    }
+    c->fd = -1;
+}
+
+static void usage(void) {
+    fprintf(stderr, "usage: loadgen fanout|pingpong|capacity|churn --port P [--proto irc|plain|raw] "
+                    "[--clients N] [--senders S] [--rate R] [--duration D] [--payload B] [--room R] "
+                    "[--hold H] [--concurrency K] [--deadline D] [--warmup W]\n");
+    exit(2);
+}
+
+static double cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(double p) {
+    if (!nsamples) return -1;
+    size_t i = (size_t)(p * (nsamples - 1));
+    return samples[i] / 1e6; /* ms */
+}
+
+/* Run the loop until `until` (absolute seconds) or until `stop()` says so; returns the events handled. */
+static void loop_until(double until, int (*stop)(void), void (*tick)(double)) {
+    struct epoll_event evs[1024];
+    double hard = now_s() + deadline_s;
+    for (;;) {
+        double t = now_s();
+        if (t >= until || t >= hard || (stop && stop())) return;
+        if (tick) tick(t);
+        int timeout = rate > 0 || tick ? 1 : (int)((until - t) * 1000) + 1;
+        int n = epoll_wait(ep, evs, 1024, timeout);
+        if (n < 0 && errno != EINTR) die("epoll_wait");
+        for (int i = 0; i < n; i++) {
+            conn *c = evs[i].data.ptr;
+            if (c->fd < 0) continue;
+            if (c->connecting && (evs[i].events & (EPOLLOUT | EPOLLERR))) {
+                int err = 0;
+                socklen_t l = sizeof err;
+                getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+                if (err) {
+                    c->closed = 1;
+                } else {
+                    c->connecting = 0;
+                    if (proto == P_RAW) c->ready = 1;
+                    flush(c);
+                }
+            }
+            if (evs[i].events & EPOLLIN) on_readable(c);
+            if (!c->closed && (evs[i].events & EPOLLOUT) && !c->connecting) flush(c);
+            if (c->closed) {
+                if (scen == S_CHURN) {
+                    cycles++;
+                    close_conn(c);
+                    open_conn(c);
+                    register_conn(c, room);
+                    c->t_start = now_s();
+                } else {
+                    closed_early++;
+                    close_conn(c);
+                }
+            }
+        }
+    }
+}
+
+static int all_ready(void) {
+    for (int i = 0; i < nclients; i++)
+        if (!conns[i].ready && conns[i].fd >= 0) return 0;
+    return 1;
+}
+
+/* --- fan-out --- */
+static double next_send;
+static int rr;
+static void fanout_tick(double t) {
+    if (rate > 0) {
+        while (next_send <= t) {
+            conn *c = &conns[rr++ % nsenders];
+            if (c->fd >= 0) {
+                send_data(c);
+                flush(c);
+            }
+            next_send += 1.0 / rate;
+        }
+    } else {
+        /* open rate: keep each sender's kernel buffer fed, a batch at a time */
+        for (int s = 0; s < nsenders; s++) {
+            conn *c = &conns[s];
+            if (c->fd < 0 || c->wlen > 16384) continue;
+            for (int k = 0; k < 64; k++) send_data(c);
+            flush(c);
+        }
+    }
+}
+
+/* --- churn: a client that became ready quits at once --- */
+static void churn_tick(double t) {
+    (void)t;
+    for (int i = 0; i < nclients; i++) {
+        conn *c = &conns[i];
+        if (c->fd >= 0 && c->ready == 1) {
+            c->ready = 2;
+            if (proto == P_IRC)
+                queue(c, "QUIT :bye\r\n", 11);
+            else if (proto == P_PLAIN)
+                queue(c, "/quit\n", 6);
+            else {
+                c->closed = 1;
+                cycles++;
+                close_conn(c);
+                open_conn(c);
+                continue;
+            }
+            flush(c);
+        }
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) usage();
+    if (!strcmp(argv[1], "fanout")) scen = S_FANOUT;
+    else if (!strcmp(argv[1], "pingpong")) scen = S_PINGPONG;
+    else if (!strcmp(argv[1], "capacity")) scen = S_CAPACITY;
+    else if (!strcmp(argv[1], "churn")) scen = S_CHURN;
+    else usage();
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) usage();
+        if (!strcmp(a, "--port")) port = atoi(v);
+        else if (!strcmp(a, "--proto")) proto = !strcmp(v, "irc") ? P_IRC : !strcmp(v, "plain") ? P_PLAIN : P_RAW;
+        else if (!strcmp(a, "--clients")) nclients = atoi(v);
+        else if (!strcmp(a, "--senders")) nsenders = atoi(v);
+        else if (!strcmp(a, "--rate")) rate = atof(v);
+        else if (!strcmp(a, "--duration")) duration = atof(v);
+        else if (!strcmp(a, "--payload")) payload = atoi(v);
+        else if (!strcmp(a, "--room")) room = v;
+        else if (!strcmp(a, "--hold")) hold = atof(v);
+        else if (!strcmp(a, "--concurrency")) concurrency = atoi(v);
+        else if (!strcmp(a, "--deadline")) deadline_s = atof(v);
+        else if (!strcmp(a, "--warmup")) warmup = atof(v);
+        else usage();
+        i++;
+    }
+    if (!port || nclients < 1) usage();
+    if (payload > 200) payload = 200;
+    memset(padref, 'x', sizeof padref);
+    if (scen == S_PINGPONG) {
+        nclients &= ~1;
+        nsenders = nclients;
+    }
+    if (scen == S_CHURN) nclients = concurrency;
+    if (nsenders > nclients) nsenders = nclients;
+    ep = epoll_create1(0);
+    if (ep < 0) die("epoll_create1");
+    conns = calloc(nclients, sizeof *conns);
+    samples = malloc(sizeof(uint64_t) * MAX_SAMPLES);
+    if (!conns || !samples) die("malloc");
+    if (scen == S_FANOUT && rate <= 0) sample_every = 64;
+
+    double cpu0 = cpu_seconds();
+    double t0 = now_s();
+    for (int i = 0; i < nclients; i++) {
+        conn *c = &conns[i];
+        c->id = i;
+        c->sender = scen == S_PINGPONG ? i : (i < nsenders ? i : -1);
+        c->rbuf = malloc(RBUF);
+        if (!c->rbuf) die("malloc");
+        if (scen == S_FANOUT || scen == S_PINGPONG) {
+            c->last = malloc(sizeof(uint64_t) * nsenders);
+            for (int s = 0; s < nsenders; s++) c->last[s] = (uint64_t)-1;
+        }
+        open_conn(c);
+        char chan[32];
+        if (scen == S_PINGPONG) snprintf(chan, sizeof chan, "#p%d", i / 2);
+        register_conn(c, scen == S_PINGPONG ? chan : room);
+        /* connect in waves so the listen backlog never overflows */
+        if ((i + 1) % 256 == 0) loop_until(now_s() + 0.002, NULL, NULL);
+    }
+    if (scen == S_CHURN) {
+        double start = now_s();
+        loop_until(start + duration, NULL, churn_tick);
+        double elapsed = now_s() - start;
+        printf("{\"scenario\":\"churn\",\"concurrency\":%d,\"cycles\":%llu,\"cycles_per_s\":%.1f,"
+               "\"duration\":%.3f,\"loadgen_cpu\":%.3f}\n",
+               concurrency, (unsigned long long)cycles, cycles / elapsed, elapsed, cpu_seconds() - cpu0);
+        return 0;
+    }
+    loop_until(t0 + deadline_s, all_ready, NULL);
+    double connected = now_s() - t0;
+    int ready = 0;
+    for (int i = 0; i < nclients; i++) ready += conns[i].ready && conns[i].fd >= 0;
+    if (scen == S_CAPACITY) {
+        loop_until(now_s() + hold, NULL, NULL);
+        int alive = 0;
+        for (int i = 0; i < nclients; i++) alive += conns[i].fd >= 0;
+        printf("{\"scenario\":\"capacity\",\"clients\":%d,\"ready\":%d,\"alive\":%d,\"connect_time\":%.3f,"
+               "\"loadgen_cpu\":%.3f}\n",
+               nclients, ready, alive, connected, cpu_seconds() - cpu0);
+        return 0;
+    }
+    /* let the join notices drain before measuring */
+    loop_until(now_s() + warmup, NULL, NULL);
+    delivered = corrupt = gaps = other_lines = sent = 0;
+    nsamples = 0;
+    double cpu1 = cpu_seconds();
+    double start = now_s();
+    if (scen == S_FANOUT) {
+        next_send = start;
+        loop_until(start + duration, NULL, fanout_tick);
+    } else {
+        for (int i = 0; i < nclients; i += 2) {
+            send_data(&conns[i]);
+            flush(&conns[i]);
+        }
+        loop_until(start + duration, NULL, NULL);
+    }
+    double elapsed = now_s() - start;
+    uint64_t delivered_in_time = delivered;
+    /* drain what is in flight (not counted in the rate) */
+    loop_until(now_s() + 1.0, NULL, NULL);
+    double cpu = cpu_seconds() - cpu1;
+    qsort(samples, nsamples, sizeof *samples, cmp_u64);
+    printf("{\"scenario\":\"%s\",\"proto\":\"%s\",\"clients\":%d,\"ready\":%d,\"senders\":%d,\"rate\":%.1f,"
+           "\"duration\":%.3f,\"sent\":%llu,\"delivered\":%llu,\"delivered_per_s\":%.1f,\"corrupt\":%llu,"
+           "\"gaps\":%llu,\"closed_early\":%llu,\"other_lines\":%llu,\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,"
+           "\"max\":%.3f,\"samples\":%zu},\"connect_time\":%.3f,\"loadgen_cpu\":%.3f,\"loadgen_cpu_share\":%.3f}\n",
+           scen == S_FANOUT ? "fanout" : "pingpong", proto == P_IRC ? "irc" : proto == P_PLAIN ? "plain" : "raw",
+           nclients, ready, nsenders, rate, elapsed, (unsigned long long)sent, (unsigned long long)delivered,
+           delivered_in_time / elapsed, (unsigned long long)corrupt, (unsigned long long)gaps,
+           (unsigned long long)closed_early, (unsigned long long)other_lines, pct(0.5), pct(0.99),
+           nsamples ? samples[nsamples - 1] / 1e6 : -1.0, nsamples, connected, cpu, cpu / elapsed);
+    return 0;
+}
