@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from hubbub.core.batch import Batch, Queued, flatten
 from hubbub.core.hub import Hub
 from hubbub.protocols.base import Session
 from hubbub.protocols.irc import IrcOptions, IrcSession
@@ -21,17 +22,19 @@ class MemoryLink:
 
     def __init__(self, host: str = "192.0.2.1") -> None:
         self.peer_host = host
-        self.out: list[bytes] = []
+        self.out: list[Queued] = []
         self.closed: str | None = None
         self.session: Session | None = None
 
     @property
     def data(self) -> bytes:
         """Everything queued and not yet taken."""
-        return b"".join(self.out)
+        return flatten(self.out, self) if self.out else b""
 
     def send(self, data: bytes) -> None:
         if self.closed is None:
+            if self.out and isinstance(self.out[-1], Batch):
+                self.out[-1].closed = True  # as the network layer does
             self.out.append(data)
 
     def close(self, reason: str) -> None:

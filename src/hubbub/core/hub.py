@@ -16,10 +16,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import repeat
 from typing import NamedTuple
 
 from ..wire.masks import match_mask
+from .batch import Batch, Queued
 from .errors import ChatError, Reason
 from .events import (
     Away,
@@ -616,21 +616,35 @@ class Hub:
             room.groups = None
 
     def _fanout_room(self, event: Event, room: Room, exclude: User | None) -> None:
-        """Queue ``event`` for every member of ``room`` but ``exclude``: one render per client variant, then
-        the same bytes appended to each member's output list by a loop in C, and one call to wake them all."""
+        """Queue ``event`` for every member of ``room`` but ``exclude``: one render per client variant, the
+        bytes added to the group's open batch for this turn (or a new batch queued for every member of the
+        group), and one wake call per new batch. See core.batch."""
         groups = room.groups
         if groups is None:
-            groups = room.groups = _group(room)
-        excluded_out = exclude.out if exclude is not None and exclude in room.members else None
-        for client, outs, mailboxes in groups:
+            groups = _regroup(room)
+        excluded_group = -1
+        if exclude is not None and exclude in room.members:
+            excluded_group = room.group_of[exclude.client.variant]
+        batches = room.batches
+        for i, (client, outs, mailboxes) in enumerate(groups):
             data = client.render(event)
             if data is None:
                 continue
-            _drain(map(list.append, outs, repeat(data)))
-            if excluded_out is not None and excluded_out and excluded_out[-1] is data:
-                excluded_out.pop()  # the one member of the group that must not get it
-                excluded_out = None
-            self.on_output(mailboxes)
+            batch = batches[i]
+            if batch is not None and not batch.closed:
+                batch.items.append(data)
+            else:
+                batch = batches[i] = Batch(data)
+                for out in outs:
+                    if out:
+                        last = out[-1]
+                        if isinstance(last, Batch):
+                            last.closed = True
+                    out.append(batch)
+                self.on_output(mailboxes)
+            if i == excluded_group:
+                assert exclude is not None
+                batch.exclude(exclude.mailbox, len(batch.items) - 1)
 
     @staticmethod
     def _fanout(event: Event, users: Iterable[User], exclude: User | None = None) -> None:
@@ -653,12 +667,9 @@ def _ignore(mailboxes: list[Mailbox]) -> None:
     pass
 
 
-_drain: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
-"""Consume an iterator at C speed (the fan-out loop: ``map(list.append, outs, repeat(data))``)."""
-
-
-def _group(room: Room) -> list[tuple[Client, list[list[bytes]], list[Mailbox]]]:
-    groups: dict[Hashable, tuple[Client, list[list[bytes]], list[Mailbox]]] = {}
+def _regroup(room: Room) -> list[tuple[Client, list[list[Queued]], list[Mailbox]]]:
+    """Group the members of ``room`` by client variant (see Room.groups)."""
+    groups: dict[Hashable, tuple[Client, list[list[Queued]], list[Mailbox]]] = {}
     for member in room.members:
         client = member.client
         group = groups.get(client.variant)
@@ -666,7 +677,10 @@ def _group(room: Room) -> list[tuple[Client, list[list[bytes]], list[Mailbox]]]:
             group = groups[client.variant] = (client, [], [])
         group[1].append(member.out)
         group[2].append(member.mailbox)
-    return list(groups.values())
+    room.group_of = {variant: i for i, variant in enumerate(groups)}
+    room.groups = list(groups.values())
+    room.batches = [None] * len(groups)
+    return room.groups
 
 
 def _normalize_mask(mask: str) -> str:

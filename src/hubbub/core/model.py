@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+from .batch import Batch, Queued
+
 if TYPE_CHECKING:
     from .events import Event
 
@@ -17,7 +19,7 @@ class Mailbox(Protocol):
     turn. ``send`` queues one item and arranges for it to be written; fan-out appends to ``out`` directly for
     many mailboxes at once and then hands them to the hub's ``on_output`` hook in one call."""
 
-    out: list[bytes]
+    out: list[Queued]
 
     def send(self, data: bytes) -> None: ...
 
@@ -86,7 +88,7 @@ class User:
         #: Queue bytes for this user's connection (never blocks).
         self.send: Callable[[bytes], None] = mailbox.send
         #: The connection's pending output list (fan-out appends to it directly).
-        self.out = mailbox.out
+        self.out: list[Queued] = mailbox.out
         self.username = username
         self.host = host
         self.realname = realname
@@ -123,8 +125,10 @@ class Room:
     """A room (an IRC channel): members with their status, topic, and modes."""
 
     __slots__ = (
+        "batches",
         "created",
         "flags",
+        "group_of",
         "groups",
         "key",
         "limit",
@@ -156,7 +160,11 @@ class Room:
         self.lists: dict[str, list[ListEntry]] = {"b": [], "e": [], "I": []}
         #: Fan-out cache: the members grouped by client variant, each group with a client to render for it,
         #: the members' output lists and their mailboxes. Rebuilt after any change of membership or variant.
-        self.groups: list[tuple[Client, list[list[bytes]], list[Mailbox]]] | None = None
+        self.groups: list[tuple[Client, list[list[Queued]], list[Mailbox]]] | None = None
+        #: variant -> index in ``groups``
+        self.group_of: dict[Hashable, int] = {}
+        #: The open batch of each group for this loop turn (see core.batch).
+        self.batches: list[Batch | None] = []
 
     def __len__(self) -> int:
         return len(self.members)

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
+from ..core.batch import Batch, Queued, flatten
+
 if TYPE_CHECKING:
     from ..protocols.base import Session, SessionFactory
     from .server import Server
@@ -48,7 +50,7 @@ class Connection(asyncio.Protocol):
         self.session: Session | None = None
         #: Output queued during this loop turn. The list is never replaced: the hub's fan-out keeps a
         #: reference to it and appends to it directly.
-        self.out: list[bytes] = []
+        self.out: list[Queued] = []
         #: False once the connection is closing: nothing more is written.
         self.open = True
         self.sendq = server.sendq
@@ -114,6 +116,10 @@ class Connection(asyncio.Protocol):
             server.dirty.append(self)
             if not server.flush_scheduled:
                 server.schedule_flush()
+        else:
+            last = out[-1]
+            if type(last) is Batch:
+                last.closed = True  # what follows must not be overtaken by the batch's later lines
         out.append(data)
 
     def close(self, reason: str) -> None:
@@ -159,7 +165,7 @@ class Connection(asyncio.Protocol):
         if not self.open:
             out.clear()
             return
-        data = out[0] if len(out) == 1 else b"".join(out)
+        data = flatten(out, self)
         out.clear()
         transport = self.transport
         assert transport is not None

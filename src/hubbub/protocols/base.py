@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from ..core.batch import Queued
+
 __all__ = ["Link", "Session", "SessionFactory", "Timer"]
 
 
@@ -20,8 +22,8 @@ class Timer(Protocol):
 class Link(Protocol):
     """The network layer's side of one connection, as a session sees it."""
 
-    #: The ordered output queue of this loop turn (the hub's fan-out appends to it directly).
-    out: list[bytes]
+    #: The ordered output queue of this loop turn (the hub's fan-out appends batches to it directly).
+    out: list[Queued]
 
     @property
     def peer_host(self) -> str:
