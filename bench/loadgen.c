@@ -67,6 +67,8 @@ static int ep;
 static conn *conns;
 static uint64_t delivered, corrupt, gaps, other_lines, sent, closed_early, cycles;
 static uint64_t *samples;
+static uint64_t *recv_by_sender; /* data lines received from each sender, over all receivers */
+static int window = 128;          /* open rate: messages per sender in flight (sent, not yet delivered) */
 static size_t nsamples;
 static uint64_t sample_every = 1, sample_tick;
 
@@ -175,9 +177,9 @@ static void send_data(conn *c) {
     queue(c, buf, n);
 }
 
-static void record_latency(uint64_t t0) {
+static inline void record_latency(uint64_t t0) {
+    if (++sample_tick & (sample_every - 1)) return; /* sample_every is a power of two */
     uint64_t t1 = now_ns();
-    if (++sample_tick % sample_every) return;
     if (nsamples < MAX_SAMPLES) samples[nsamples++] = t1 > t0 ? t1 - t0 : 0;
 }
 
@@ -196,8 +198,9 @@ static int check_line(conn *c, const char *line, size_t len) {
     /* the payload is last: "~M~ <sid> <seq> <ts> <pad>" with a fixed-length pad, so look near the end */
     size_t tail = (size_t)payload + 4 + 3 * 21;
     const char *from = len > tail ? line + len - tail : line;
-    const char *m = memmem(from, line + len - from, MARK, 4);
-    if (!m) return memmem(line, len, MARK, 4) ? -1 : 0;
+    const char *t = memrchr(from, '~', line + len - from); /* the last '~' of the "~M~ " marker */
+    const char *m = t && t - 2 >= line ? t - 2 : NULL;
+    if (!m || m[0] != '~' || m[1] != 'M' || m[3] != ' ') return memmem(line, len, MARK, 4) ? -1 : 0;
     const char *p = m + 4, *end = line + len;
     uint64_t sid, seq, ts;
     if (!(p = parse_u64(p, end, &sid)) || sid >= (uint64_t)nsenders) return -1;
@@ -208,8 +211,10 @@ static int check_line(conn *c, const char *line, size_t len) {
         if (c->last[sid] != (uint64_t)-1 && seq != c->last[sid] + 1) gaps++;
         c->last[sid] = seq;
     }
+    recv_by_sender[sid]++;
     record_latency(ts);
     return 1;
+    (void)line;
 }
 
 static int is_ready_line(const char *line, size_t len) {
@@ -218,9 +223,9 @@ static int is_ready_line(const char *line, size_t len) {
     return 1;
 }
 
-static void on_line(conn *c, const char *line, size_t len) {
+static inline void on_line(conn *c, const char *line, size_t len) {
     if (len && line[len - 1] == '\r') len--;
-    if (!c->ready) {
+    if (__builtin_expect(!c->ready, 0)) {
         if (len >= 4 && memcmp(line, "PING", 4) == 0 && proto == P_IRC) {
             char buf[600];
             int n = snprintf(buf, sizeof buf, "PONG%.*s\r\n", (int)(len - 4), line + 4);
@@ -294,8 +299,14 @@ static void close_conn(conn *c) {
 static void usage(void) {
     fprintf(stderr, "usage: loadgen fanout|pingpong|capacity|churn --port P [--proto irc|plain|raw] "
                     "[--clients N] [--senders S] [--rate R] [--duration D] [--payload B] [--room R] "
-                    "[--hold H] [--concurrency K] [--deadline D] [--warmup W]\n");
+                    "[--hold H] [--concurrency K] [--deadline D] [--warmup W] [--window M]\n");
     exit(2);
+}
+
+static double sys_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 static double cpu_seconds(void) {
@@ -379,11 +390,17 @@ static void fanout_tick(double t) {
             next_send += 1.0 / rate;
         }
     } else {
-        /* open rate: keep each sender's kernel buffer fed, a batch at a time */
+        /* open rate, closed loop: each sender keeps up to `window` messages in flight, counting a message
+           as delivered on average once every other client has received it. The server's throughput is then
+           what it sustains without queues growing, whatever the load generator's own speed. */
+        int receivers = nclients - 1 > 0 ? nclients - 1 : 1;
         for (int s = 0; s < nsenders; s++) {
             conn *c = &conns[s];
             if (c->fd < 0 || c->wlen > 16384) continue;
-            for (int k = 0; k < 64; k++) send_data(c);
+            int64_t inflight = (int64_t)c->seq - (int64_t)(recv_by_sender[s] / receivers);
+            int room = window - (int)inflight;
+            if (room < window / 4) continue;
+            for (int k = 0; k < room; k++) send_data(c);
             flush(c);
         }
     }
@@ -435,6 +452,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--concurrency")) concurrency = atoi(v);
         else if (!strcmp(a, "--deadline")) deadline_s = atof(v);
         else if (!strcmp(a, "--warmup")) warmup = atof(v);
+        else if (!strcmp(a, "--window")) window = atoi(v);
         else usage();
         i++;
     }
@@ -451,6 +469,7 @@ int main(int argc, char **argv) {
     if (ep < 0) die("epoll_create1");
     conns = calloc(nclients, sizeof *conns);
     samples = malloc(sizeof(uint64_t) * MAX_SAMPLES);
+    recv_by_sender = calloc(nclients > nsenders ? nclients : nsenders, sizeof(uint64_t));
     if (!conns || !samples) die("malloc");
     if (scen == S_FANOUT && rate <= 0) sample_every = 64;
 
@@ -498,8 +517,9 @@ int main(int argc, char **argv) {
     /* let the join notices drain before measuring */
     loop_until(now_s() + warmup, NULL, NULL);
     delivered = corrupt = gaps = other_lines = sent = 0;
+    for (int s = 0; s < nsenders; s++) recv_by_sender[s] = conns[s].seq * (nclients > 1 ? nclients - 1 : 1);
     nsamples = 0;
-    double cpu1 = cpu_seconds();
+    double cpu1 = cpu_seconds(), sys1 = sys_seconds();
     double start = now_s();
     if (scen == S_FANOUT) {
         next_send = start;
@@ -515,16 +535,16 @@ int main(int argc, char **argv) {
     uint64_t delivered_in_time = delivered;
     /* drain what is in flight (not counted in the rate) */
     loop_until(now_s() + 1.0, NULL, NULL);
-    double cpu = cpu_seconds() - cpu1;
+    double cpu = cpu_seconds() - cpu1, sys = sys_seconds() - sys1;
     qsort(samples, nsamples, sizeof *samples, cmp_u64);
     printf("{\"scenario\":\"%s\",\"proto\":\"%s\",\"clients\":%d,\"ready\":%d,\"senders\":%d,\"rate\":%.1f,"
            "\"duration\":%.3f,\"sent\":%llu,\"delivered\":%llu,\"delivered_per_s\":%.1f,\"corrupt\":%llu,"
            "\"gaps\":%llu,\"closed_early\":%llu,\"other_lines\":%llu,\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,"
-           "\"max\":%.3f,\"samples\":%zu},\"connect_time\":%.3f,\"loadgen_cpu\":%.3f,\"loadgen_cpu_share\":%.3f}\n",
+           "\"max\":%.3f,\"samples\":%zu},\"connect_time\":%.3f,\"loadgen_cpu\":%.3f,\"loadgen_sys\":%.3f,\"loadgen_cpu_share\":%.3f}\n",
            scen == S_FANOUT ? "fanout" : "pingpong", proto == P_IRC ? "irc" : proto == P_PLAIN ? "plain" : "raw",
            nclients, ready, nsenders, rate, elapsed, (unsigned long long)sent, (unsigned long long)delivered,
            delivered_in_time / elapsed, (unsigned long long)corrupt, (unsigned long long)gaps,
            (unsigned long long)closed_early, (unsigned long long)other_lines, pct(0.5), pct(0.99),
-           nsamples ? samples[nsamples - 1] / 1e6 : -1.0, nsamples, connected, cpu, cpu / elapsed);
+           nsamples ? samples[nsamples - 1] / 1e6 : -1.0, nsamples, connected, cpu, sys, cpu / (elapsed + 1.0));
     return 0;
 }

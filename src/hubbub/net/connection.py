@@ -2,9 +2,10 @@
 
 Output is coalesced: :meth:`Connection.send` only appends to a list, and the server flushes every connection
 that has output once per loop turn, so all the lines queued for a client in one turn leave in one ``write``.
-The queue is bounded: a client whose unsent bytes (what the kernel would not take at the last flush) pass
-``sendq`` is disconnected, and nobody else ever waits for it. A burst queued within one turn does not count
-against the client by itself: it goes to the kernel at once, and only what is left over counts.
+The queue is bounded: a client whose unsent output (what the kernel would not take) stays over ``sendq`` bytes
+for more than ``SENDQ_GRACE`` seconds, or reaches ``SENDQ_HARD_FACTOR`` times ``sendq``, is disconnected,
+and nobody else ever waits for it. A client that reads drains a burst within the grace; a stalled one does
+not.
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ if TYPE_CHECKING:
     from ..protocols.base import Session, SessionFactory
     from .server import Server
 
-__all__ = ["Connection"]
+__all__ = ["SENDQ_GRACE", "SENDQ_HARD_FACTOR", "Connection"]
+
+#: Seconds a client's backlog may stay over ``sendq`` (a burst it is draining) before it is disconnected.
+SENDQ_GRACE = 1.0
+#: A backlog this many times ``sendq`` disconnects at once, whatever the grace.
+SENDQ_HARD_FACTOR = 4
 
 log = logging.getLogger("hubbub.net")
 
 
-class Connection(asyncio.Protocol):
+class Connection(asyncio.BufferedProtocol):
     __slots__ = (
         "close_timer",
         "factory",
@@ -33,6 +39,7 @@ class Connection(asyncio.Protocol):
         "kind",
         "open",
         "out",
+        "over_since",
         "peer",
         "peer_host",
         "reason",
@@ -53,6 +60,8 @@ class Connection(asyncio.Protocol):
         self.out: list[Queued] = []
         #: False once the connection is closing: nothing more is written.
         self.open = True
+        #: When the backlog first went over ``sendq`` (loop time), 0 when it is under.
+        self.over_since = 0.0
         self.sendq = server.sendq
         self.reason = ""
         self.kind = kind
@@ -60,7 +69,7 @@ class Connection(asyncio.Protocol):
         self.peer_host = "unknown"
         self.close_timer: asyncio.TimerHandle | None = None
 
-    # -- asyncio.Protocol -----------------------------------------------------------------------------------
+    # -- asyncio.BufferedProtocol ---------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -71,6 +80,15 @@ class Connection(asyncio.Protocol):
         self.server.attach(self)
         session = self.session = self.factory(self)
         self._guard(session.start)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        # Every connection reads into the server's one buffer, at most READ_SIZE bytes at a time: a client
+        # that sends a flood is served in slices, fairly with the others, and one loop turn's output stays
+        # bounded.
+        return self.server.read_view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(self.server.read_view[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         session = self.session
@@ -170,7 +188,20 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         assert transport is not None
         transport.write(data)
-        if transport.get_write_buffer_size() > self.sendq:
+        backlog = transport.get_write_buffer_size()
+        if backlog > self.sendq:
+            self._over_sendq(backlog)
+        elif self.over_since:
+            self.over_since = 0.0
+
+    def _over_sendq(self, backlog: int) -> None:
+        """Over ``sendq`` bytes wait for this client: tolerate a burst, not a client that stays behind."""
+        now = self.server.loop.time()
+        if backlog > SENDQ_HARD_FACTOR * self.sendq:
+            self.abort("send queue exceeded")
+        elif not self.over_since:
+            self.over_since = now
+        elif now - self.over_since > SENDQ_GRACE:
             self.abort("send queue exceeded")
 
     # -- errors ---------------------------------------------------------------------------------------------

@@ -21,6 +21,9 @@ __all__ = ["Server"]
 
 log = logging.getLogger("hubbub.net")
 
+#: Bytes read from one connection at a time (see Connection.get_buffer).
+READ_SIZE = 16384
+
 
 class Server:
     def __init__(self, config: Config, hub: Hub | None = None) -> None:
@@ -31,6 +34,7 @@ class Server:
         self.sendq = config.sendq
         self.close_timeout = config.shutdown_timeout
         self.connections: set[Connection] = set()
+        self.read_view = memoryview(bytearray(READ_SIZE))
         #: Connections with output queued this loop turn, flushed together at the end of the turn.
         self.dirty: list[Connection] = []
         #: Groups of connections the hub's fan-out appended to directly this turn (by identity).
