@@ -362,7 +362,10 @@ def main() -> int:
             extra = ""
             if "corrupt" in result:
                 share = result["loadgen_cpu_share"]
-                extra = f" corrupt={result['corrupt']} gaps={result['gaps']} loadgen_cpu={share:.0%}"
+                extra = (
+                    f" corrupt={result['corrupt']} gaps={result['gaps']} dropped={result['closed_early']}"
+                    f" loadgen_cpu={share:.0%}"
+                )
             print(f"{plan.metric}={value if value is not None else result.get('error')}{extra}", flush=True)
     print_table(table, plans(args.quick, max_clients))
     out = Path(args.out)
