@@ -223,6 +223,7 @@ def serve(config: Config) -> int:
         except OSError as exc:
             raise SystemExit(f"hubbub: --motd: {exc}") from None
     factory, loop_name = _loop_factory(config.loop)
+    _raise_file_limit(log)
 
     async def run() -> int:
         server = Server(config)
@@ -238,6 +239,24 @@ def serve(config: Config) -> int:
 
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(run())
+
+
+def _raise_file_limit(log: logging.Logger) -> None:
+    """Each client is a file descriptor: raise the soft limit to the hard one, as servers do."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = max(soft, 1 << 20)
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the open-file limit from %d: %s", soft, exc)
+            return
+    log.debug("open-file limit: %d", max(soft, hard))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
