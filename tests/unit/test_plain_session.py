@@ -168,3 +168,14 @@ def test_msgids_are_unique(hub: Hub, options: PlainOptions) -> None:
     assert alice.session.user is not None and alice.session.room is not None
     ids = {hub.say(alice.session.user, alice.session.room, str(i)).msgid for i in range(1000)}
     assert len(ids) == 1000
+
+
+def test_joining_a_big_room_names_only_a_few(hub: Hub, options: PlainOptions) -> None:
+    for _ in range(30):
+        connect(hub, options)
+    newcomer = Pair(hub, options)
+    lines = newcomer.link.take()
+    assert lines[1] == (
+        "* You are in #lobby with guest-1, guest-2, guest-3, guest-4, guest-5, guest-6, guest-7, guest-8,"
+        " guest-9, guest-10 and 20 others (/who lists them)"
+    )

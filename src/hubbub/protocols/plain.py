@@ -45,6 +45,8 @@ from .base import Link
 __all__ = ["PlainOptions", "PlainSession"]
 
 CRLF = "\r\n"
+#: On joining, at most this many of the other members are named.
+NAMES_SHOWN = 10
 
 
 class PlainOptions:
@@ -268,11 +270,23 @@ class PlainSession:
             self.room = None
             hub.part(self.user, current, "")
         room = self.room = hub.join(self.user, name).room
-        others = sorted((m.nick for m in room.members if m is not self.user), key=str.lower)
-        if others:
+        count = len(room.members) - 1
+        if not count:
+            self._notice(f"You are in {room.name}, alone for now")
+        elif count <= NAMES_SHOWN:
+            others = sorted((m.nick for m in room.members if m is not self.user), key=str.lower)
             self._notice(f"You are in {room.name} with {', '.join(others)}")
         else:
-            self._notice(f"You are in {room.name}, alone for now")
+            # A big room: name the first few to arrive, not thousands (/who lists them all).
+            first = [
+                m.nick
+                for m, _ in zip(room.members, range(NAMES_SHOWN + 1), strict=False)
+                if m is not self.user
+            ]
+            names = ", ".join(first[:NAMES_SHOWN])
+            self._notice(
+                f"You are in {room.name} with {names} and {count - NAMES_SHOWN} others (/who lists them)"
+            )
         if room.topic:
             self._notice(f"Topic: {room.topic}")
 
