@@ -68,6 +68,8 @@ static conn *conns;
 static uint64_t delivered, corrupt, gaps, other_lines, sent, closed_early, cycles;
 static uint64_t *samples;
 static uint64_t *recv_by_sender; /* data lines received from each sender, over all receivers */
+static int settled;                /* connections registered (or failed) */
+static int max_pending = 128;     /* connections registering at once */
 static int window = 128;          /* open rate: messages per sender in flight (sent, not yet delivered) */
 static int64_t *written_off;      /* per sender: messages given up on (never delivered intact) */
 static uint64_t *progress_mark;   /* per sender: recv_by_sender at the last progress check */
@@ -129,12 +131,17 @@ static void flush(conn *c) {
 static void register_conn(conn *c, const char *chan) {
     char buf[256];
     int n = 0;
-    if (proto == P_IRC)
+    if (proto == P_IRC && scen == S_CAPACITY) /* idle registered clients: no channel */
+        n = snprintf(buf, sizeof buf, "NICK b%d\r\nUSER b%d 0 * :bench\r\n", c->id, c->id);
+    else if (proto == P_IRC)
         n = snprintf(buf, sizeof buf, "NICK b%d\r\nUSER b%d 0 * :bench\r\nJOIN %s\r\n", c->id, c->id, chan);
     else if (proto == P_PLAIN)
         n = strcmp(chan, "#lobby") ? snprintf(buf, sizeof buf, "/join %s\n", chan) : 0;
     if (n) queue(c, buf, n);
-    if (proto == P_RAW) c->ready = 1;
+    if (proto == P_RAW && !c->ready) {
+        c->ready = 1;
+        settled++;
+    }
 }
 
 static int open_conn(conn *c) {
@@ -221,6 +228,8 @@ static int check_line(conn *c, const char *line, size_t len) {
 }
 
 static int is_ready_line(const char *line, size_t len) {
+    if (proto == P_IRC && scen == S_CAPACITY) /* the end of the welcome burst: MOTD or no MOTD */
+        return memmem(line, len, " 376 ", 5) != NULL || memmem(line, len, " 422 ", 5) != NULL;
     if (proto == P_IRC) return memmem(line, len, " 366 ", 5) != NULL;
     if (proto == P_PLAIN) return memmem(line, len, "* You are in #", 14) != NULL;
     return 1;
@@ -236,7 +245,10 @@ static inline void on_line(conn *c, const char *line, size_t len) {
         }
         if (is_ready_line(line, len)) {
             int is_plain_join = proto == P_PLAIN && scen == S_PINGPONG && !memmem(line, len, "#p", 2);
-            if (!is_plain_join) c->ready = 1;
+            if (!is_plain_join) {
+                c->ready = 1;
+                settled++;
+            }
         }
         return;
     }
@@ -302,7 +314,7 @@ static void close_conn(conn *c) {
 static void usage(void) {
     fprintf(stderr, "usage: loadgen fanout|pingpong|capacity|churn --port P [--proto irc|plain|raw] "
                     "[--clients N] [--senders S] [--rate R] [--duration D] [--payload B] [--room R] "
-                    "[--hold H] [--concurrency K] [--deadline D] [--warmup W] [--window M]\n");
+                    "[--hold H] [--concurrency K] [--deadline D] [--warmup W] [--window M] [--pending P]\n");
     exit(2);
 }
 
@@ -351,7 +363,10 @@ static void loop_until(double until, int (*stop)(void), void (*tick)(double)) {
                     c->closed = 1;
                 } else {
                     c->connecting = 0;
-                    if (proto == P_RAW) c->ready = 1;
+                    if (proto == P_RAW && !c->ready) {
+                        c->ready = 1;
+                        settled++;
+                    }
                     flush(c);
                 }
             }
@@ -365,6 +380,7 @@ static void loop_until(double until, int (*stop)(void), void (*tick)(double)) {
                     register_conn(c, room);
                     c->t_start = now_s();
                 } else {
+                    if (!c->ready) settled++;
                     closed_early++;
                     close_conn(c);
                 }
@@ -372,6 +388,8 @@ static void loop_until(double until, int (*stop)(void), void (*tick)(double)) {
         }
     }
 }
+
+static int count_ready(void) { return settled; }
 
 static int all_ready(void) {
     for (int i = 0; i < nclients; i++)
@@ -467,6 +485,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--deadline")) deadline_s = atof(v);
         else if (!strcmp(a, "--warmup")) warmup = atof(v);
         else if (!strcmp(a, "--window")) window = atoi(v);
+        else if (!strcmp(a, "--pending")) max_pending = atoi(v);
         else usage();
         i++;
     }
@@ -506,8 +525,13 @@ int main(int argc, char **argv) {
         char chan[32];
         if (scen == S_PINGPONG) snprintf(chan, sizeof chan, "#p%d", i / 2);
         register_conn(c, scen == S_PINGPONG ? chan : room);
-        /* connect in waves so the listen backlog never overflows */
-        if ((i + 1) % 256 == 0) loop_until(now_s() + 0.002, NULL, NULL);
+        /* keep at most --pending connections registering at once, so that a server with a short listen
+           backlog is not flooded with connects it drops (the kernel then retries them seconds later) */
+        if (scen != S_CHURN) {
+            double give_up = now_s() + deadline_s;
+            while (i + 1 - count_ready() >= max_pending && now_s() < give_up)
+                loop_until(now_s() + 0.001, NULL, NULL);
+        }
     }
     if (scen == S_CHURN) {
         double start = now_s();

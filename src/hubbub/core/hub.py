@@ -76,6 +76,8 @@ class Hub:
         #: Presence watches (IRC MONITOR): nickname key -> the users watching it.
         self.watchers: dict[str, set[User]] = {}
         self.opers = 0
+        #: How many users have user mode +i (LUSERS).
+        self.invisible = 0
         self.max_users = 0
         #: Connections that have not registered a user yet (counted by the protocols, for LUSERS).
         self.unregistered = 0
@@ -177,6 +179,8 @@ class Hub:
         del self.users[user.key]
         if user.oper:
             self.opers -= 1
+        if "i" in user.modes:
+            self.invisible -= 1
         event = Quit(user, time.time(), reason)
         recipients = list(self._neighbours(user, include_self=False))
         for room in list(user.rooms.values()):
@@ -266,8 +270,12 @@ class Hub:
                 continue
             if sign == "+" and mode not in user.modes:
                 user.modes.add(mode)
+                if mode == "i":
+                    self.invisible += 1
             elif sign == "-" and mode in user.modes:
                 user.modes.discard(mode)
+                if mode == "i":
+                    self.invisible -= 1
                 if mode == "o":
                     user.oper = ""
                     self.opers -= 1

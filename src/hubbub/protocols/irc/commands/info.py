@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def send_lusers(session: IrcSession) -> None:
     hub = session.hub
     users = len(hub.users)
-    invisible = sum(1 for u in hub.users.values() if "i" in u.modes)
+    invisible = hub.invisible
     session.numeric(
         n.RPL_LUSERCLIENT, f"There are {users - invisible} users and {invisible} invisible on 1 server(s)"
     )

@@ -160,7 +160,7 @@ def try_register(session: IrcSession) -> None:
     session.registered = True
     session.uncount()
     session.password = None
-    user.modes.add("i")
+    session.hub.set_user_modes(user, [("+i", None)])
     welcome(session)
 
 
