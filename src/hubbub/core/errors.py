@@ -29,7 +29,6 @@ class Reason(Enum):
     INVALID_PARAM = auto()
     KEY_SET = auto()
     NO_PRIVILEGES = auto()
-    EMPTY_MESSAGE = auto()
 
 
 class ChatError(Exception):

@@ -87,7 +87,6 @@ class Hub:
         # msgids: a random per-process prefix and a counter, unique without coordination.
         self._msgid_prefix = os.urandom(6).hex()
         self._msgids = itertools.count(1)
-        self.messages = 0
         #: Called with the mailboxes that fan-out appended to directly, so that the network layer writes them
         #: out at the end of this loop turn. The default does nothing (in-memory tests read ``out`` lists).
         self.on_output: Callable[[list[Mailbox]], None] = _ignore
@@ -96,6 +95,12 @@ class Hub:
 
     def find_user(self, nick: str) -> User | None:
         return self.users.get(casefold(nick))
+
+    def require_user(self, nick: str) -> User:
+        user = self.users.get(casefold(nick))
+        if user is None:
+            raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
+        return user
 
     def guest_nick(self) -> str:
         prefix = self.limits.guest_prefix
@@ -296,9 +301,7 @@ class Hub:
     def kill(self, killer: User, nick: str, reason: str) -> User:
         if not killer.oper:
             raise ChatError(Reason.NO_PRIVILEGES, nick, "Permission Denied - You're not an IRC operator")
-        target = self.find_user(nick)
-        if target is None:
-            raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
+        target = self.require_user(nick)
         target.client.disconnect(f"Killed by {killer.nick} ({reason})")
         return target
 
@@ -384,8 +387,7 @@ class Hub:
 
     def part(self, user: User, room: Room, reason: str = "") -> Part:
         """Remove ``user`` from ``room`` and tell the other members; the event is returned as for join."""
-        if user not in room.members:
-            raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
+        _require_member(user, room)
         event = Part(user, time.time(), room, reason)
         self._fanout_room(event, room, user)
         self._leave(user, room)
@@ -402,17 +404,13 @@ class Hub:
         return sorted(self.rooms.values(), key=lambda r: r.key)
 
     def _require_op(self, user: User, room: Room) -> None:
-        status = room.members.get(user)
-        if status is None:
-            raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
-        if "o" not in status:
+        if "o" not in _require_member(user, room):
             raise ChatError(Reason.CHANOP_NEEDED, room.name, f"You are not an operator of {room.name}")
 
     def set_topic(self, user: User, room: Room, topic: str) -> Topic | None:
         """Change the topic and tell the other members; the event is returned for ``user``'s confirmation
         (``None``: the topic was already that, and nobody is told, as in ergo)."""
-        if user not in room.members:
-            raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
+        _require_member(user, room)
         if "t" in room.flags:
             self._require_op(user, room)
         topic = topic[: self.limits.topic_max]
@@ -429,9 +427,7 @@ class Hub:
         """Remove ``nick`` from ``room`` and tell every member (the kicked one too) but ``user``, to whom the
         event is returned."""
         self._require_op(user, room)
-        target = self.find_user(nick)
-        if target is None:
-            raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
+        target = self.require_user(nick)
         if target not in room.members:
             raise ChatError(
                 Reason.USER_NOT_IN_ROOM, room.name, f"{target.nick} is not in {room.name}", nick=target.nick
@@ -443,14 +439,9 @@ class Hub:
 
     def invite(self, user: User, nick: str, room_name: str) -> Invite:
         """Invite ``nick`` to a room: the target and the room's operators are told."""
-        target = self.find_user(nick)
-        if target is None:
-            raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
-        room = self.find_room(room_name)
-        if room is None:
-            raise ChatError(Reason.NO_SUCH_ROOM, room_name, f"No such room: {room_name}")
-        if user not in room.members:
-            raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
+        target = self.require_user(nick)
+        room = self.require_room(room_name)
+        _require_member(user, room)
         if "i" in room.flags:
             self._require_op(user, room)
         if target in room.members:
@@ -588,7 +579,6 @@ class Hub:
                 Reason.CANNOT_SEND, room.name, f"You cannot send to {room.name} (moderated or banned)"
             )
         event = Message(user, time.time(), room, text, kind, self.new_msgid(), user.nick, tags, status)
-        self.messages += 1
         user.last_active = event.time
         if status:
             self._fanout(event, [m for m, s in members.items() if "o" in s], exclude=user)
@@ -605,11 +595,8 @@ class Hub:
         tags: Mapping[str, str] | None = None,
     ) -> Message:
         """Send ``text`` from ``user`` to the user named ``nick``."""
-        target = self.find_user(nick)
-        if target is None:
-            raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
+        target = self.require_user(nick)
         event = Message(user, time.time(), target, text, kind, self.new_msgid(), user.nick, tags)
-        self.messages += 1
         user.last_active = event.time
         data = target.client.render(event)
         if data:
@@ -669,6 +656,14 @@ class Hub:
                 data = rendered[variant] = client.render(event)
             if data is not None:
                 user.send(data)
+
+
+def _require_member(user: User, room: Room) -> str:
+    """``user``'s status in ``room``; ChatError if it is not a member."""
+    status = room.members.get(user)
+    if status is None:
+        raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
+    return status
 
 
 def _ignore(mailboxes: list[Mailbox]) -> None:

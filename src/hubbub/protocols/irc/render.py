@@ -25,7 +25,7 @@ from ...core.events import (
     Topic,
     Wallops,
 )
-from ...core.model import Room, User
+from ...core.model import Room
 from ...wire.irc import escape_tag_value
 from .caps import Cap
 
@@ -217,7 +217,3 @@ RENDERERS: dict[type[Event], Callable[[Event, int], bytes | None]] = {
 def render(event: Event, caps: int) -> bytes | None:
     renderer = RENDERERS.get(type(event))
     return renderer(event, caps) if renderer is not None else None
-
-
-def user_source(user: User) -> str:
-    return user.hostmask

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ....core.errors import ChatError, Reason
+from ....core.errors import ChatError
 from ....core.events import MessageKind
 from ....core.model import User
 from ....wire import numerics as n
@@ -69,9 +69,7 @@ def _deliver(session: IrcSession, msg: Message, kind: MessageKind) -> None:
         body = _fit(text, 510 - overhead - len(status) - len(name.encode()))
         try:
             if name.startswith("#"):
-                room = hub.find_room(name)
-                if room is None:
-                    raise ChatError(Reason.NO_SUCH_ROOM, name, f"No such channel: {name}")
+                room = hub.require_room(name)
                 event = hub.say(user, room, body, kind, tags, status)
             else:
                 event = hub.private(user, target, body, kind, tags)

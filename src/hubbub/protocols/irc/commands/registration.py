@@ -6,7 +6,6 @@ import hmac
 from typing import TYPE_CHECKING
 
 from ....core.errors import ChatError
-from ....core.names import is_valid_nick
 from ....wire import numerics as n
 from ....wire.irc import Message
 from ...irc.caps import CAPS, Cap
@@ -208,7 +207,3 @@ def quit_(session: IrcSession, msg: Message) -> None:
     host = session.link.peer_host
     session.send(line(f"ERROR :Closing Link: {host} ({full})"))
     session.close(full)
-
-
-def valid_nick(nick: str, session: IrcSession) -> bool:
-    return is_valid_nick(nick, session.options.limits.nick_max)
