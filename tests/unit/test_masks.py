@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,43 +17,10 @@ from hubbub.wire.masks import (
     split_userhost,
 )
 
+from .parser_vectors import Missing, load_vectors, vector
+
 # --------------------------------------------------------------------------------------------------------
 # Conformance vectors (github.com/ircdocs/parser-tests), kept outside the repo in the sibling shared/ folder.
-
-
-def vectors_dir() -> Path:
-    env = os.environ.get("HUBBUB_IRC_PARSER_TESTS")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "irc-parser-tests"
-
-
-class Missing:
-    """Stands in for the vectors of a file that could not be read: the test fails instead of skipping."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-
-def load_vectors(name: str, id_key: str) -> list[Any]:
-    path = vectors_dir() / name
-    try:
-        tests = yaml.safe_load(path.read_text(encoding="utf-8"))["tests"]
-    except (OSError, KeyError, TypeError) as exc:
-        return [pytest.param(Missing(f"{path}: {exc!r}"), id=f"{name}-MISSING")]
-    if not tests:
-        return [pytest.param(Missing(f"{path}: no tests"), id=f"{name}-EMPTY")]
-    return [pytest.param(test, id=f"{n}-{test.get(id_key, '')}") for n, test in enumerate(tests)]
-
-
-def vector(case: dict[str, Any] | Missing) -> dict[str, Any]:
-    if isinstance(case, Missing):
-        pytest.fail(
-            f"IRC parser-test vectors not found ({case.reason}); they live in shared/data/irc-parser-tests "
-            "beside the repository, or set HUBBUB_IRC_PARSER_TESTS to their folder",
-            pytrace=False,
-        )
-    return case
 
 
 @pytest.mark.parametrize("case", load_vectors("mask-match.yaml", "mask"))
