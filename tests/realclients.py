@@ -51,6 +51,20 @@ NICK_MODES = "~&@%+"
 REGISTERED_MARK = "hubbub-harness: registered as"
 
 
+def stop_group(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Stop a program started in its own process group: SIGTERM, then SIGKILL if it lingers."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout)
+
+
 def require_binary(name: str) -> str:
     """The path of the program ``name``; skip the test if it is not installed (fail if it is required)."""
     path = shutil.which(name)
@@ -727,15 +741,8 @@ class WeechatClient:
             return
         self._closed = True
         proc = getattr(self, "proc", None)
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(self.timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(self.timeout)
+        if proc is not None:
+            stop_group(proc, self.timeout)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> Self:
@@ -896,15 +903,8 @@ class ReferenceServer:
 
     def close(self) -> None:
         proc = self.proc
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(self.timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(self.timeout)
+        if proc is not None:
+            stop_group(proc, self.timeout)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> Self:
