@@ -144,11 +144,21 @@ static void register_conn(conn *c, const char *chan) {
     }
 }
 
+static uint32_t next_source; /* a fresh source address for every connection, churn's included */
+
 static int open_conn(conn *c) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0) die("socket");
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* Each client gets its own source address in 127.1.0.0/16: with tens of thousands of connections to one
+       port from one address, the kernel's search for a free ephemeral port in connect() gets slower with
+       every connection, and the generator (not the server) would set the time to connect them all. */
+    struct sockaddr_in src = {.sin_family = AF_INET, .sin_port = 0};
+    uint32_t k = next_source++ % 62500;
+    src.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | (k / 250) << 8 | (k % 250 + 1));
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) die("bind");
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) die("connect");
@@ -391,11 +401,8 @@ static void loop_until(double until, int (*stop)(void), void (*tick)(double)) {
 
 static int count_ready(void) { return settled; }
 
-static int all_ready(void) {
-    for (int i = 0; i < nclients; i++)
-        if (!conns[i].ready && conns[i].fd >= 0) return 0;
-    return 1;
-}
+/* every client is registered or gone: `settled` counts both, so this is O(1) per loop turn */
+static int all_ready(void) { return settled >= nclients; }
 
 /* --- fan-out --- */
 static double next_send;

@@ -8,7 +8,8 @@ from .irc_harness import make_world
 
 
 def test_several_senders_in_one_turn_share_a_batch_but_never_get_their_own_lines() -> None:
-    _, _, connect = make_world()
+    hub, _, connect = make_world()
+    hub.small_room = 0  # batch even three members
     alice, bob, carol = connect("alice"), connect("bob"), connect("carol")
     for client in (alice, bob, carol):
         client.send("JOIN #b")
@@ -25,7 +26,8 @@ def test_several_senders_in_one_turn_share_a_batch_but_never_get_their_own_lines
 
 
 def test_anything_queued_behind_a_batch_closes_it_so_order_is_kept() -> None:
-    _, _, connect = make_world()
+    hub, _, connect = make_world()
+    hub.small_room = 0
     alice, bob = connect("alice"), connect("bob")
     alice.send("JOIN #o")
     bob.send("JOIN #o")
@@ -43,3 +45,17 @@ def test_a_batch_is_closed_once_written() -> None:
     batch.items.append(b"y\r\n")
     assert batch.bytes_for(object()) == b"x\r\ny\r\n"
     assert batch.closed
+
+
+def test_a_small_room_gets_direct_sends_in_order() -> None:
+    _, _, connect = make_world()
+    alice, bob = connect("alice"), connect("bob")
+    for client in (alice, bob):
+        client.send("JOIN #s")
+    for client in (alice, bob):
+        client.take()
+    for text in ("one", "two"):
+        alice.session.data_received(f"PRIVMSG #s :{text}\r\n".encode())
+    assert not any(isinstance(item, Batch) for item in bob.link.out)
+    assert [line.rsplit(":", 1)[1] for line in bob.take()] == ["one", "two"]
+    assert alice.take() == []

@@ -45,6 +45,10 @@ from .names import NICK_CHARS_HELP, ROOM_PREFIX, casefold, is_valid_nick, is_val
 __all__ = ["Hub", "HubLimits", "WhowasEntry"]
 
 
+#: Rooms of at most this many members get their lines sent directly, without shared batches.
+SMALL_ROOM = 4
+
+
 @dataclass(frozen=True, slots=True)
 class HubLimits:
     nick_max: int = 32
@@ -69,6 +73,8 @@ class WhowasEntry(NamedTuple):
 
 class Hub:
     def __init__(self, limits: HubLimits | None = None) -> None:
+        #: Rooms of at most this many members skip fan-out batches (see _fanout_room).
+        self.small_room = SMALL_ROOM
         self.limits = limits or HubLimits()
         self.users: dict[str, User] = {}
         self.rooms: dict[str, Room] = {}
@@ -613,7 +619,11 @@ class Hub:
     def _fanout_room(self, event: Event, room: Room, exclude: User | None) -> None:
         """Queue ``event`` for every member of ``room`` but ``exclude``: one render per client variant, the
         bytes added to the group's open batch for this turn (or a new batch queued for every member of the
-        group), and one wake call per new batch. See core.batch."""
+        group), and one wake call per new batch. See core.batch. A small room skips batching: there is
+        little to share, and a direct send costs less than a batch."""
+        if len(room.members) <= self.small_room:
+            self._fanout(event, room.members, exclude)
+            return
         groups = room.groups
         if groups is None:
             groups = _regroup(room)

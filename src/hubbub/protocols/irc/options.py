@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ... import __version__
 from ...core.hub import HubLimits
 from ...core.modes import CHANMODES_ISUPPORT, MAX_PARAM_MODES, PREFIX_ISUPPORT
+from ...wire import numerics as n
 
 __all__ = ["IrcOptions"]
 
@@ -34,6 +35,36 @@ class IrcOptions:
     limits: HubLimits = field(default_factory=HubLimits)
     version: str = f"hubbub-{__version__}"
     created: str = field(default_factory=lambda: time.strftime("%a %b %d %Y at %H:%M:%S UTC", time.gmtime()))
+    _welcome: tuple[str, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _motd: tuple[str, ...] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def welcome_lines(self) -> tuple[str, ...]:
+        """002-005 rendered once as a template: ``nick.join(template)`` is the wire text for ``nick``."""
+        if self._welcome is None:
+            server = self.server_name
+            rows = [
+                (n.RPL_YOURHOST, f":Your host is {server}, running version {self.version}"),
+                (n.RPL_CREATED, f":This server was created {self.created}"),
+                (n.RPL_MYINFO, f"{server} {self.version} iow beIiklmnostv beIklov"),
+            ]
+            tokens = self.isupport()
+            for i in range(0, len(tokens), 13):
+                rows.append((n.RPL_ISUPPORT, " ".join(tokens[i : i + 13]) + " :are supported by this server"))
+            self._welcome = _template(server, rows)
+        return self._welcome
+
+    def motd_lines(self) -> tuple[str, ...]:
+        """375, 372... and 376 (or 422) as a template, like :meth:`welcome_lines`."""
+        if self._motd is None:
+            server = self.server_name
+            if self.motd is None:
+                rows = [(n.ERR_NOMOTD, ":MOTD File is missing")]
+            else:
+                rows = [(n.RPL_MOTDSTART, f":- {server} Message of the day - ")]
+                rows += [(n.RPL_MOTD, f":- {text}") for text in self.motd]
+                rows.append((n.RPL_ENDOFMOTD, ":End of /MOTD command."))
+            self._motd = _template(server, rows)
+        return self._motd
 
     @property
     def max_line(self) -> int:
@@ -83,3 +114,12 @@ class IrcOptions:
             f"USERLEN={USERLEN}",
             "WHOX",
         ]
+
+
+def _template(server: str, rows: list[tuple[str, str]]) -> tuple[str, ...]:
+    """Numeric replies ``(code, rest)`` with the nickname left out: ``nick.join(result)`` fills it in."""
+    segments = [""]
+    for code, rest in rows:
+        segments[-1] += f":{server} {code} "
+        segments.append(f" {rest}\r\n")
+    return tuple(segments)

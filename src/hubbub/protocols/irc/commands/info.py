@@ -12,48 +12,38 @@ if TYPE_CHECKING:
     from ..session import IrcSession
 
 
-def send_lusers(session: IrcSession) -> None:
+def lusers_text(session: IrcSession) -> str:
+    """The LUSERS replies (251-255, 265, 266) as wire text."""
     hub = session.hub
     users = len(hub.users)
-    invisible = hub.invisible
-    session.numeric(
-        n.RPL_LUSERCLIENT, f"There are {users - invisible} users and {invisible} invisible on 1 server(s)"
-    )
-    session.numeric(n.RPL_LUSEROP, str(hub.opers), "IRC Operators online")
-    session.numeric(n.RPL_LUSERUNKNOWN, str(hub.unregistered), "unregistered connections")
-    session.numeric(n.RPL_LUSERCHANNELS, str(len(hub.rooms)), "channels formed")
-    session.numeric(n.RPL_LUSERME, f"I have {users} clients and 0 servers")
-    session.numeric(
-        n.RPL_LOCALUSERS, str(users), str(hub.max_users), f"Current local users {users}, max {hub.max_users}"
-    )
-    session.numeric(
-        n.RPL_GLOBALUSERS,
-        str(users),
-        str(hub.max_users),
-        f"Current global users {users}, max {hub.max_users}",
+    hidden = hub.invisible
+    most = hub.max_users
+    head = f":{session.options.server_name} "
+    me = session.me
+    shown = users - hidden
+    return (
+        f"{head}{n.RPL_LUSERCLIENT} {me} :There are {shown} users and {hidden} invisible on 1 server(s)\r\n"
+        f"{head}{n.RPL_LUSEROP} {me} {hub.opers} :IRC Operators online\r\n"
+        f"{head}{n.RPL_LUSERUNKNOWN} {me} {hub.unregistered} :unregistered connections\r\n"
+        f"{head}{n.RPL_LUSERCHANNELS} {me} {len(hub.rooms)} :channels formed\r\n"
+        f"{head}{n.RPL_LUSERME} {me} :I have {users} clients and 0 servers\r\n"
+        f"{head}{n.RPL_LOCALUSERS} {me} {users} {most} :Current local users {users}, max {most}\r\n"
+        f"{head}{n.RPL_GLOBALUSERS} {me} {users} {most} :Current global users {users}, max {most}\r\n"
     )
 
 
-def send_motd(session: IrcSession) -> None:
-    motd = session.options.motd
-    if motd is None:
-        session.numeric(n.ERR_NOMOTD, "MOTD File is missing")
-        return
-    server = session.options.server_name
-    rows = [(f"- {server} Message of the day - ",)]
-    rows += [(f"- {text}",) for text in motd]
-    session.numerics(rows[:1], n.RPL_MOTDSTART)
-    session.numerics(rows[1:], n.RPL_MOTD)
-    session.numeric(n.RPL_ENDOFMOTD, "End of /MOTD command.")
+def motd_text(session: IrcSession) -> str:
+    """The MOTD (375, 372..., 376) or 422 as wire text."""
+    return session.me.join(session.options.motd_lines())
 
 
 @command("LUSERS")
 def lusers(session: IrcSession, msg: Message) -> None:
     """LUSERS: how many users, operators and channels there are."""
-    send_lusers(session)
+    session.send(lusers_text(session).encode())
 
 
 @command("MOTD")
 def motd(session: IrcSession, msg: Message) -> None:
     """MOTD: the message of the day."""
-    send_motd(session)
+    session.send(motd_text(session).encode("utf-8", "replace"))

@@ -66,7 +66,8 @@ def _deliver(session: IrcSession, msg: Message, kind: MessageKind) -> None:
             status = "@" if status == "@" or name[0] == "@" else "+"
             name = name[1:]
         # A text that fit in the client's line but not in the relayed one is cut short, as ergo does.
-        body = _fit(text, 510 - overhead - len(status) - len(name.encode()))
+        room = 510 - overhead - len(status) - len(name.encode())
+        body = text if len(text) * 4 <= room else _fit(text, room)
         try:
             if name.startswith("#"):
                 room = hub.require_room(name)

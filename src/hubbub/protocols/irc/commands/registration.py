@@ -11,7 +11,7 @@ from ....wire.irc import Message
 from ...irc.caps import CAPS, Cap
 from ..render import line
 from ..table import command
-from .info import send_lusers, send_motd
+from .info import lusers_text, motd_text
 
 if TYPE_CHECKING:
     from ..session import IrcSession
@@ -164,22 +164,20 @@ def try_register(session: IrcSession) -> None:
 
 
 def welcome(session: IrcSession) -> None:
+    """The registration burst (001-005, LUSERS, MOTD, the user mode), as one write: its static part is
+    rendered once per server (IrcOptions.welcome_lines)."""
     options = session.options
-    assert session.user is not None
     user = session.user
-    server = options.server_name
-    session.numeric(n.RPL_WELCOME, f"Welcome to the {options.network} IRC Network {user.hostmask}")
-    session.numeric(n.RPL_YOURHOST, f"Your host is {server}, running version {options.version}")
-    session.numeric(n.RPL_CREATED, f"This server was created {options.created}")
-    session.send(
-        line(f":{server} {n.RPL_MYINFO} {user.nick} {server} {options.version} iow beIiklmnostv beIklov")
+    assert user is not None
+    me = user.nick
+    burst = (
+        f":{options.server_name} 001 {me} :Welcome to the {options.network} IRC Network {user.hostmask}\r\n"
+        + me.join(options.welcome_lines())
+        + lusers_text(session)
+        + motd_text(session)
+        + f":{me} MODE {me} :+i\r\n"
     )
-    tokens = options.isupport()
-    for i in range(0, len(tokens), 13):
-        session.numeric(n.RPL_ISUPPORT, *tokens[i : i + 13], "are supported by this server")
-    send_lusers(session)
-    send_motd(session)
-    session.send(line(f":{user.nick} MODE {user.nick} :+i"))
+    session.send(burst.encode("utf-8", "replace"))
 
 
 @command("PING", min_params=1, pre_registration=True)
