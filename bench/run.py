@@ -118,6 +118,13 @@ class Server:
 
 
 class Hubbub(Server):
+    """hubbub with its defaults: history on, in a SQLite file in the server's scratch folder. ``extra``
+    arguments vary that (``--no-history``)."""
+
+    def __init__(self, name: str, proto: str, room: str = "#bench", extra: tuple[str, ...] = ()) -> None:
+        super().__init__(name, proto, room=room)
+        self.extra = extra
+
     def command(self, port: int) -> list[str]:
         other = free_port()
         ports = (
@@ -135,6 +142,9 @@ class Hubbub(Server):
             *ports,
             "--log-level",
             "warning",
+            "--db",
+            str(self.tmp / "hubbub.db"),
+            *self.extra,
         ]
 
 
@@ -200,6 +210,8 @@ class Ergo(Server):
 SERVERS: dict[str, Server] = {
     "hubbub-irc": Hubbub("hubbub-irc", "irc"),
     "hubbub-plain": Hubbub("hubbub-plain", "plain", room="#lobby"),
+    # the same without recording history: what history costs
+    "hubbub-irc-nohist": Hubbub("hubbub-irc-nohist", "irc", extra=("--no-history", "--db", ":memory:")),
     "relay": Script("relay", "relay.py", note="bare asyncio relay: the ceiling"),
     "seed": Script("seed", "seed_chat.py", note="the select() chat room, Python 3 port"),
     "miniircd": Miniircd("miniircd", "irc"),
@@ -412,6 +424,15 @@ def print_table(table: dict[str, dict[str, float | None]], all_plans: list[Plan]
             ratio = base / value if plan.higher_is_better else value / base
             parts.append(f"{name} {ratio:.2f}x")
         print(f"  {label:<24} " + ", ".join(parts))
+    costs = []
+    for label, row in table.items():
+        on, off = row.get("hubbub-irc"), row.get("hubbub-irc-nohist")
+        if on and off:
+            ratio = on / off if metric[label].higher_is_better else off / on
+            costs.append(f"  {label:<24} history on / off: {ratio:.2f}x")
+    if costs:
+        print("what recording history (SQLite) costs hubbub-irc (1.00x: nothing)")
+        print("\n".join(costs))
 
 
 def chart(table: dict[str, dict[str, float | None]], path: Path) -> None:

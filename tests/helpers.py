@@ -26,6 +26,8 @@ class ServerProcess:
     def __init__(self, *args: str) -> None:
         if "--irc-port" not in args:
             args = (*args, "--irc-port", "0")  # tests ask for an IRC listener explicitly
+        if "--db" not in args:
+            args = (*args, "--db", ":memory:")  # tests that keep something give a file
         cmd = [sys.executable, "-m", "hubbub", "serve", "--host", "127.0.0.1", "--port", "0", *args]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(

@@ -24,6 +24,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
 def _port(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
@@ -153,6 +163,34 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--default-room", default=_DEFAULT.default_room, help="room plain-text users join when they connect"
     )
+    store = serve.add_argument_group("storage")
+    store.add_argument(
+        "--db",
+        default=_DEFAULT.db,
+        metavar="PATH",
+        help="SQLite file for accounts, history and registered rooms (default: hubbub.db in the working"
+        " directory; :memory: keeps nothing)",
+    )
+    store.add_argument(
+        "--history",
+        action=argparse.BooleanOptionalAction,
+        default=_DEFAULT.history,
+        help="record room and private messages (default: on)",
+    )
+    store.add_argument(
+        "--history-replay",
+        type=_count,
+        default=_DEFAULT.history_replay,
+        metavar="LINES",
+        help="lines of history replayed to a user joining a room (0: none)",
+    )
+    store.add_argument(
+        "--nick-grace",
+        type=_seconds,
+        default=_DEFAULT.nick_grace,
+        metavar="SECONDS",
+        help="how long a registered nickname may be used without logging in to it",
+    )
     run = serve.add_argument_group("running")
     run.add_argument(
         "--log-level", choices=_LOG_LEVELS, default=_DEFAULT.log_level, help="least severe log level shown"
@@ -188,6 +226,10 @@ def config_from_args(args: argparse.Namespace) -> Config:
         default_room=args.default_room,
         log_level=args.log_level,
         loop=args.loop,
+        db=args.db,
+        history=args.history,
+        history_replay=args.history_replay,
+        nick_grace=args.nick_grace,
     )
 
 

@@ -45,6 +45,15 @@ class Config:
     nick_max: int = 32
     #: Pending connections the kernel queues per listener.
     backlog: int = 4096
+    #: The store (accounts, history, registered rooms): a SQLite file, or ":memory:" to keep nothing.
+    db: str = "hubbub.db"
+    #: Whether room and private messages are recorded in the history.
+    history: bool = True
+    #: Lines of a room's history replayed to a user joining it (0: none); IRC clients that can ask for
+    #: history themselves (draft/chathistory) get none, and an account can turn replay off.
+    history_replay: int = 20
+    #: Seconds someone may use a registered nickname without logging in to it before being renamed.
+    nick_grace: float = 30.0
     #: Event loop: "auto" (uvloop when installed), "uvloop" or "asyncio".
     loop: str = "auto"
     log_level: str = "info"

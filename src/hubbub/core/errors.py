@@ -29,6 +29,18 @@ class Reason(Enum):
     INVALID_PARAM = auto()
     KEY_SET = auto()
     NO_PRIVILEGES = auto()
+    # accounts and registered rooms
+    ACCOUNT_EXISTS = auto()
+    BAD_ACCOUNT_NAME = auto()
+    BAD_PASSWORD = auto()
+    BAD_LOGIN = auto()
+    LOGGED_IN = auto()
+    NOT_LOGGED_IN = auto()
+    ROOM_REGISTERED = auto()
+    ROOM_NOT_REGISTERED = auto()
+    NOT_FOUNDER = auto()
+    # history
+    NO_HISTORY = auto()
 
 
 class ChatError(Exception):

@@ -12,6 +12,7 @@ from enum import Enum
 from .model import Room, User
 
 __all__ = [
+    "AccountChange",
     "Away",
     "Event",
     "Invite",
@@ -25,6 +26,7 @@ __all__ = [
     "Presence",
     "Quit",
     "Realname",
+    "ServerNotice",
     "Topic",
     "Wallops",
 ]
@@ -134,3 +136,17 @@ class Presence(Event):
 
     nick: str
     online: bool
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class AccountChange(Event):
+    """``user`` logged in to ``account`` (IRCv3 account-notify), or logged out (``account`` empty)."""
+
+    account: str
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class ServerNotice(Event):
+    """A notice from the server to ``user`` alone (nickname protection, account news, ...)."""
+
+    text: str

@@ -16,12 +16,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 
+from ..store import MemoryStore, RoomRecord, Store, StoredMessage
 from ..wire.masks import match_mask
+from .accounts import Accounts
 from .batch import Batch, Queued
 from .errors import ChatError, Reason
 from .events import (
+    AccountChange,
     Away,
     Event,
     Invite,
@@ -35,15 +38,20 @@ from .events import (
     Presence,
     Quit,
     Realname,
+    ServerNotice,
     Topic,
     Wallops,
 )
+from .history import party, private_conversation
 from .model import Client, ListEntry, Mailbox, Room, User
 from .modes import LIST_MODES, PREFIX_MODES, ModeRequest, parse_limit, valid_key
 from .names import NICK_CHARS_HELP, ROOM_PREFIX, casefold, is_valid_nick, is_valid_room
 
-__all__ = ["Hub", "HubLimits", "WhowasEntry"]
+__all__ = ["SERVICE_NICKS", "Hub", "HubLimits", "ManualTimers", "WhowasEntry"]
 
+
+#: Nicknames of the server's services (IRC NickServ and ChanServ): nobody can take them.
+SERVICE_NICKS = frozenset({"nickserv", "chanserv"})
 
 #: Rooms of at most this many members get their lines sent directly, without shared batches.
 SMALL_ROOM = 4
@@ -61,6 +69,8 @@ class HubLimits:
     rooms_per_user: int = 100
     whowas: int = 1000
     guest_prefix: str = "guest-"
+    #: Seconds someone may use a registered nickname before logging in to it, before being renamed.
+    nick_grace: float = 30.0
 
 
 class WhowasEntry(NamedTuple):
@@ -71,8 +81,51 @@ class WhowasEntry(NamedTuple):
     time: float
 
 
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+class ManualTimers:
+    """The hub's default scheduler, for tests without an event loop: timers fire when ``run`` is called."""
+
+    class _Timer:
+        __slots__ = ("callback", "cancelled", "delay")
+
+        def __init__(self, delay: float, callback: Callable[[], None]) -> None:
+            self.delay = delay
+            self.callback = callback
+            self.cancelled = False
+
+        def cancel(self) -> None:
+            self.cancelled = True
+
+    def __init__(self) -> None:
+        self.pending: list[ManualTimers._Timer] = []
+
+    def __call__(self, delay: float, callback: Callable[[], None]) -> ManualTimers._Timer:
+        timer = self._Timer(delay, callback)
+        self.pending.append(timer)
+        return timer
+
+    def run(self) -> int:
+        """Fire every pending timer (whatever its delay); return how many fired."""
+        due, self.pending = self.pending, []
+        fired = 0
+        for timer in due:
+            if not timer.cancelled:
+                timer.callback()
+                fired += 1
+        return fired
+
+
+def _run_inline(job: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    done(job())
+
+
 class Hub:
-    def __init__(self, limits: HubLimits | None = None) -> None:
+    def __init__(
+        self, limits: HubLimits | None = None, store: Store | None = None, *, history: bool = True
+    ) -> None:
         #: Rooms of at most this many members skip fan-out batches (see _fanout_room).
         self.small_room = SMALL_ROOM
         self.limits = limits or HubLimits()
@@ -96,6 +149,25 @@ class Hub:
         #: Called with the mailboxes that fan-out appended to directly, so that the network layer writes them
         #: out at the end of this loop turn. The default does nothing (in-memory tests read ``out`` lists).
         self.on_output: Callable[[list[Mailbox]], None] = _ignore
+        #: Accounts, history and registered rooms live here.
+        self.store: Store = store if store is not None else MemoryStore()
+        #: Whether room and private messages are recorded in the store.
+        self.history = history
+        self.accounts = Accounts(self)
+        #: Run a slow job (password hashing) off the loop, then ``done(result)`` on the loop. The network
+        #: layer sets a thread pool; the default runs the job at once.
+        self.run_blocking: Callable[[Callable[[], Any], Callable[[Any], None]], None] = _run_inline
+        #: Schedule a callback (nickname protection); the network layer sets the loop's call_later.
+        self.timers = ManualTimers()
+        self.call_later: Callable[[float, Callable[[], None]], Timer] = self.timers
+        #: Users using a registered nickname without being logged in to it, with their grace timer.
+        self._grace: dict[User, Timer] = {}
+        for record in self.store.load_rooms():
+            self._restore_room(record)
+
+    @staticmethod
+    def now() -> float:
+        return time.time()
 
     # -- users -------------------------------------------------------------------------------------------
 
@@ -125,7 +197,7 @@ class Hub:
             )
         key = casefold(nick)
         holder = self.users.get(key)
-        if holder is not None and holder is not current:
+        if (holder is not None and holder is not current) or key in SERVICE_NICKS:
             raise ChatError(Reason.NICK_IN_USE, nick, f"Nickname {nick} is already in use")
         return key
 
@@ -138,8 +210,10 @@ class Hub:
         username: str = "",
         host: str,
         realname: str = "",
+        account: str = "",
     ) -> User:
-        """Register a new user for ``client``; with no ``nick`` a guest nickname is chosen."""
+        """Register a new user for ``client`` (already logged in to ``account``, if given: IRC SASL); with no
+        ``nick`` a guest nickname is chosen."""
         if nick is None:
             nick = self.guest_nick()
         key = self.check_nick(nick)
@@ -153,10 +227,12 @@ class Hub:
             host=host,
             realname=realname or nick,
         )
+        user.account = account
         self.users[key] = user
         self.max_users = max(self.max_users, len(self.users))
         if key in self.watchers:
             self._presence(user, nick, key, online=True)
+        self._protect_nick(user)
         return user
 
     def change_nick(self, user: User, new: str) -> NickChange | None:
@@ -180,6 +256,7 @@ class Hub:
                 self._presence(user, old, old_key, online=False)
             if key in self.watchers:
                 self._presence(user, new, key, online=True)
+            self._protect_nick(user)
         return event
 
     def quit(self, user: User, reason: str) -> None:
@@ -188,6 +265,9 @@ class Hub:
             return
         self._remember(user)
         del self.users[user.key]
+        grace = self._grace.pop(user, None)
+        if grace is not None:
+            grace.cancel()
         if user.oper:
             self.opers -= 1
         if "i" in user.modes:
@@ -200,6 +280,65 @@ class Hub:
         self.unwatch_all(user)
         if user.key in self.watchers:
             self._presence(user, user.nick, user.key, online=False)
+
+    # -- accounts ----------------------------------------------------------------------------------------
+
+    def log_in(self, user: User, account: str) -> None:
+        """``user`` proved it owns ``account``: record it and tell those who share a room (account-notify)."""
+        if user.account == account:
+            return
+        user.account = account
+        grace = self._grace.pop(user, None)
+        if grace is not None:
+            grace.cancel()
+        self._fanout(AccountChange(user, time.time(), account), self._neighbours(user, include_self=False))
+
+    def log_out(self, user: User) -> None:
+        if not user.account:
+            raise ChatError(Reason.NOT_LOGGED_IN, user.nick, "You are not logged in")
+        user.account = ""
+        self._fanout(AccountChange(user, time.time(), ""), self._neighbours(user, include_self=False))
+        self._protect_nick(user)
+
+    def notify(self, user: User, text: str) -> None:
+        """A notice from the server to ``user`` alone."""
+        data = user.client.render(ServerNotice(user, time.time(), text))
+        if data:
+            user.send(data)
+
+    def _protect_nick(self, user: User) -> None:
+        """If ``user``'s nickname is a registered account it is not logged in to, warn it and rename it after
+        the grace period unless it logs in by then."""
+        key = user.key
+        if casefold(user.account) == key or self.store.get_account(key) is None:
+            return
+        grace = self.limits.nick_grace
+        self.notify(
+            user,
+            f"The nickname {user.nick} is registered. Log in to it within {grace:g} seconds"
+            " or you will be renamed.",
+        )
+        old = self._grace.pop(user, None)
+        if old is not None:
+            old.cancel()
+
+        def expire() -> None:
+            self._grace.pop(user, None)
+            if self.users.get(key) is user and casefold(user.account) != key:
+                taken = user.nick
+                self.force_nick(user, self.guest_nick())
+                self.notify(user, f"You were renamed: {taken} is registered and you did not log in to it.")
+
+        self._grace[user] = self.call_later(grace, expire)
+
+    def force_nick(self, user: User, new: str) -> NickChange | None:
+        """Rename ``user`` on the server's authority: ``user`` is told as well as those sharing a room."""
+        event = self.change_nick(user, new)
+        if event is not None:
+            data = user.client.render(event)
+            if data:
+                user.send(data)
+        return event
 
     # -- presence watches (MONITOR) ----------------------------------------------------------------------
 
@@ -366,7 +505,7 @@ class Hub:
             status = "o"
         else:
             self._check_entry(user, room, password)
-            status = ""
+            status = "o" if room.founder and casefold(user.account) == casefold(room.founder) else ""
         user.invites.discard(key)
         room.members[user] = status
         user.rooms[key] = room
@@ -403,8 +542,86 @@ class Hub:
         room.groups = None
         del room.members[user]
         del user.rooms[room.key]
+        if not room.members and not room.founder:
+            del self.rooms[room.key]
+
+    # -- registered rooms --------------------------------------------------------------------------------
+
+    def register_room(self, user: User, room: Room) -> None:
+        """A logged-in operator of ``room`` registers it: it keeps its topic, modes and lists across restarts
+        and when empty, and ``user``'s account becomes its founder."""
+        if not user.account:
+            raise ChatError(Reason.NOT_LOGGED_IN, room.name, "Log in to an account to register a room")
+        self._require_op(user, room)
+        if room.founder:
+            raise ChatError(Reason.ROOM_REGISTERED, room.name, f"{room.name} is already registered")
+        room.founder = user.account
+        self._save_room(room)
+
+    def unregister_room(self, user: User, room: Room) -> None:
+        if not room.founder:
+            raise ChatError(Reason.ROOM_NOT_REGISTERED, room.name, f"{room.name} is not registered")
+        if casefold(user.account) != casefold(room.founder) and not user.oper:
+            raise ChatError(Reason.NOT_FOUNDER, room.name, f"Only the founder of {room.name} can do that")
+        room.founder = ""
+        self.store.drop_room(room.key)
         if not room.members:
             del self.rooms[room.key]
+
+    def _save_room(self, room: Room) -> None:
+        if not room.founder:
+            return
+        lists = {mode: tuple(tuple(entry) for entry in entries) for mode, entries in room.lists.items()}
+        self.store.save_room(
+            RoomRecord(
+                key=room.key,
+                name=room.name,
+                founder=room.founder,
+                created=room.created,
+                topic=room.topic,
+                topic_by=room.topic_by,
+                topic_time=room.topic_time,
+                modes="".join(sorted(room.flags)),
+                join_key=room.password or None,
+                limit=room.limit or None,
+                bans=lists["b"],  # type: ignore[arg-type]
+                excepts=lists["e"],  # type: ignore[arg-type]
+                invites=lists["I"],  # type: ignore[arg-type]
+            )
+        )
+
+    def _restore_room(self, record: RoomRecord) -> None:
+        room = Room(record.name, record.key)
+        room.founder = record.founder
+        room.created = record.created
+        room.topic, room.topic_by, room.topic_time = record.topic, record.topic_by, record.topic_time
+        room.flags = set(record.modes)
+        room.password = record.join_key or ""
+        room.limit = record.limit or 0
+        for mode, entries in (("b", record.bans), ("e", record.excepts), ("I", record.invites)):
+            room.lists[mode] = [ListEntry(*entry) for entry in entries]
+        self.rooms[record.key] = room
+
+    # -- history -----------------------------------------------------------------------------------------
+
+    def conversation(self, user: User, target: str) -> tuple[str, str]:
+        """The history key and display name of ``user``'s conversation with ``target`` (a room it is in, or a
+        nickname); ChatError if ``user`` may not read it."""
+        if target.startswith(ROOM_PREFIX):
+            room = self.require_room(target)
+            if user not in room.members:
+                raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
+            return room.key, room.name
+        if not is_valid_nick(target, self.limits.nick_max):
+            raise ChatError(Reason.NO_SUCH_NICK, target, f"No such nickname: {target}")
+        other = self.find_user(target)
+        if other is not None:
+            them = party(other)
+        elif self.store.get_account(casefold(target)) is not None:
+            them = f"a:{casefold(target)}"
+        else:
+            them = f"n:{casefold(target)}"
+        return private_conversation(party(user), them), other.nick if other is not None else target
 
     def room_list(self) -> list[Room]:
         return sorted(self.rooms.values(), key=lambda r: r.key)
@@ -427,6 +644,7 @@ class Hub:
         room.topic_time = time.time()
         event = Topic(user, room.topic_time, room, room.topic)
         self._fanout_room(event, room, user)
+        self._save_room(room)
         return event
 
     def kick(self, user: User, room: Room, nick: str, reason: str) -> Kick:
@@ -556,6 +774,7 @@ class Hub:
             return None, errors
         event = ModeChange(user, time.time(), room, tuple(applied))
         self._fanout_room(event, room, user)
+        self._save_room(room)
         return event, errors
 
     # -- messages ----------------------------------------------------------------------------------------
@@ -586,6 +805,20 @@ class Hub:
             )
         event = Message(user, time.time(), room, text, kind, self.new_msgid(), user.nick, tags, status)
         user.last_active = event.time
+        if self.history and not status and kind is not MessageKind.TAGS:
+            self.store.append(
+                StoredMessage(
+                    0,
+                    event.msgid,
+                    event.time,
+                    room.key,
+                    room.name,
+                    f"{user.nick}!{user.username}@{user.host}",
+                    user.account or None,
+                    kind.value,
+                    text,
+                )
+            )
         if status:
             self._fanout(event, [m for m, s in members.items() if "o" in s], exclude=user)
         else:
@@ -604,6 +837,22 @@ class Hub:
         target = self.require_user(nick)
         event = Message(user, time.time(), target, text, kind, self.new_msgid(), user.nick, tags)
         user.last_active = event.time
+        if self.history and kind is not MessageKind.TAGS:
+            one, other = party(user), party(target)
+            self.store.append(
+                StoredMessage(
+                    0,
+                    event.msgid,
+                    event.time,
+                    private_conversation(one, other),
+                    target.nick,
+                    f"{user.nick}!{user.username}@{user.host}",
+                    user.account or None,
+                    kind.value,
+                    text,
+                    (one, other) if one != other else (one,),
+                )
+            )
         data = target.client.render(event)
         if data:
             target.send(data)

@@ -128,6 +128,7 @@ class Room:
         "batches",
         "created",
         "flags",
+        "founder",
         "group_of",
         "groups",
         "key",
@@ -152,6 +153,9 @@ class Room:
         self.created = time.time()
         #: Flags: n (no external messages), t (topic by ops), m (moderated), i (invite only), s (secret).
         self.flags: set[str] = {"n", "t"}
+        #: The account that registered the room ("" if it is not registered): it outlives its members and
+        #: restarts, and its founder is its operator on joining.
+        self.founder = ""
         #: The room key (+k), "" for none.
         self.password = ""
         #: The member limit (+l), 0 for none.

@@ -6,6 +6,10 @@ The queue is bounded: a client whose unsent output (what the kernel would not ta
 for more than ``SENDQ_GRACE`` seconds, or reaches ``SENDQ_HARD_FACTOR`` times ``sendq``, is disconnected,
 and nobody else ever waits for it. A client that reads drains a burst within the grace; a stalled one does
 not.
+
+Durability: output is written only once every message it could contain is committed to the store. When the
+store has writes in flight at flush time, the flushed bytes are *held* with the number of the store barrier
+they wait for (Server.hold_tag) and released, in order, when that barrier is reached.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ log = logging.getLogger("hubbub.net")
 
 class Connection(asyncio.BufferedProtocol):
     __slots__ = (
+        "close_held",
         "close_timer",
         "factory",
+        "held",
         "id",
         "kind",
         "open",
@@ -58,6 +64,10 @@ class Connection(asyncio.BufferedProtocol):
         #: Output queued during this loop turn. The list is never replaced: the hub's fan-out keeps a
         #: reference to it and appends to it directly.
         self.out: list[Queued] = []
+        #: Flushed output waiting for the store: (barrier number, bytes), oldest first.
+        self.held: list[tuple[int, bytes]] = []
+        #: Close the transport once the held output is written.
+        self.close_held = False
         #: False once the connection is closing: nothing more is written.
         self.open = True
         #: When the backlog first went over ``sendq`` (loop time), 0 when it is under.
@@ -111,6 +121,8 @@ class Connection(asyncio.BufferedProtocol):
         if not self.reason:
             self.reason = _describe(exc)
         self._shut()
+        self.held.clear()
+        self.server.held.discard(self)
         if self.close_timer is not None:
             self.close_timer.cancel()
             self.close_timer = None
@@ -146,8 +158,14 @@ class Connection(asyncio.BufferedProtocol):
             return
         if not self.reason:
             self.reason = reason
-        self.flush()
+        self.flush(self.server.hold_tag())
         self._shut()
+        if self.held:
+            self.close_held = True  # closed by release() once the held output is written
+            return
+        self._close_transport()
+
+    def _close_transport(self) -> None:
         transport = self.transport
         if transport is None:
             return
@@ -171,12 +189,16 @@ class Connection(asyncio.BufferedProtocol):
         if not self.reason:
             self.reason = reason
         self._shut()
+        self.held.clear()
+        self.server.held.discard(self)
         if self.transport is not None:
             self.transport.abort()
 
     # -- output ---------------------------------------------------------------------------------------------
 
-    def flush(self) -> None:
+    def flush(self, tag: int = 0) -> None:
+        """Write what is queued, or hold it until the store reaches barrier ``tag`` (0: nothing to wait for
+        but what is already held)."""
         out = self.out
         if not out:
             return
@@ -185,6 +207,26 @@ class Connection(asyncio.BufferedProtocol):
             return
         data = flatten(out, self)
         out.clear()
+        held = self.held
+        if tag or held:
+            # behind what is already held, whatever this output waits for
+            held.append((max(tag, held[-1][0]) if held else tag, data))
+            self.server.held.add(self)
+            return
+        self._write(data)
+
+    def release(self, reached: int) -> None:
+        """The store reached barrier ``reached``: write the held output that waited for it."""
+        held = self.held
+        while held and held[0][0] <= reached:
+            self._write(held.pop(0)[1])
+        if not held:
+            self.server.held.discard(self)
+            if self.close_held:
+                self.close_held = False
+                self._close_transport()
+
+    def _write(self, data: bytes) -> None:
         transport = self.transport
         assert transport is not None
         transport.write(data)

@@ -7,7 +7,10 @@ import logging
 import signal
 import socket
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from ..config import Config
 from ..core.hub import Hub, HubLimits
@@ -15,6 +18,7 @@ from ..protocols.base import Link, Session, SessionFactory
 from ..protocols.irc import IrcOptions, IrcSession
 from ..protocols.plain import PlainOptions, PlainSession
 from ..protocols.sniff import SniffSession
+from ..store import MEMORY_SPECS, open_store
 from .connection import Connection
 
 __all__ = ["Server"]
@@ -28,9 +32,22 @@ READ_SIZE = 16384
 class Server:
     def __init__(self, config: Config, hub: Hub | None = None) -> None:
         self.config = config
-        limits = HubLimits(nick_max=config.nick_max)
-        self.hub = hub or Hub(limits)
+        limits = HubLimits(nick_max=config.nick_max, nick_grace=config.nick_grace)
         self.loop = asyncio.get_running_loop()
+        if hub is None:
+            store = open_store(config.db)
+            log.info("store: %s", "in memory (nothing is kept)" if config.db in MEMORY_SPECS else config.db)
+            hub = Hub(limits, store, history=config.history)
+        self.hub = hub
+        self.store = hub.store
+        self.store.start(self.loop)
+        #: Store barriers asked for and reached (see hold_tag), and the connections holding output.
+        self.barriers_asked = 0
+        self.barriers_reached = 0
+        self.held: set[Connection] = set()
+        self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hubbub-worker")
+        hub.run_blocking = self._run_blocking
+        hub.call_later = self.loop.call_later
         self.sendq = config.sendq
         self.close_timeout = config.shutdown_timeout
         self.connections: set[Connection] = set()
@@ -46,7 +63,10 @@ class Server:
         self._stop = asyncio.Event()
         self._all_closed: asyncio.Event | None = None
         plain = PlainOptions(
-            max_line=config.max_line, default_room=config.default_room, server_name=config.server_name
+            max_line=config.max_line,
+            default_room=config.default_room,
+            server_name=config.server_name,
+            history_replay=config.history_replay,
         )
         irc = IrcOptions(
             server_name=config.server_name,
@@ -55,6 +75,7 @@ class Server:
             password=config.password,
             opers=dict(config.opers),
             registration_timeout=config.registration_timeout,
+            history_replay=config.history_replay,
             ping_interval=config.ping_interval,
             ping_timeout=config.ping_timeout,
             limits=limits,
@@ -139,15 +160,51 @@ class Server:
 
     def _flush(self) -> None:
         self.flush_scheduled = False
+        tag = self.hold_tag()
         dirty, self.dirty = self.dirty, []
         for conn in dirty:
-            conn.flush()
+            conn.flush(tag)
         if self.dirty_groups:
             groups, self.dirty_groups = self.dirty_groups, {}
             for group in groups.values():
                 for conn in group:
                     if conn.out:
-                        conn.flush()
+                        conn.flush(tag)
+
+    def _run_blocking(self, job: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        """Run ``job`` on a worker thread, then ``done(result)`` on the loop (errors are logged)."""
+
+        def finished(future: Future[Any]) -> None:
+            try:
+                result = future.result()
+            except Exception:
+                log.exception("internal error in a background job")
+                return
+            try:
+                done(result)
+            except Exception:
+                log.exception("internal error after a background job")
+
+        future = self.workers.submit(job)
+        future.add_done_callback(lambda f: self.loop.call_soon_threadsafe(finished, f))
+
+    # -- durability: nothing is written before the messages it carries are committed -------------------------
+
+    def hold_tag(self) -> int:
+        """0 if the store has committed everything; else the number of a new store barrier that output
+        flushed now must wait for (see Connection.flush)."""
+        if not self.store.pending():
+            return 0
+        self.barriers_asked += 1
+        self.store.when_durable(self._barrier_reached)
+        return self.barriers_asked
+
+    def _barrier_reached(self) -> None:
+        # Barriers are reached in the order they were asked for.
+        self.barriers_reached += 1
+        reached = self.barriers_reached
+        for conn in list(self.held):
+            conn.release(reached)
 
     # -- running and stopping -------------------------------------------------------------------------------
 
@@ -189,6 +246,8 @@ class Server:
                     conn.abort("shutdown timeout")
         for listener in self.listeners:
             await listener.wait_closed()
+        self.workers.shutdown(wait=False, cancel_futures=True)
+        self.store.close()
         log.info("stopped")
 
 

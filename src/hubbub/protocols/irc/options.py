@@ -28,6 +28,8 @@ class IrcOptions:
     #: Operator name -> password.
     opers: dict[str, str] = field(default_factory=dict)
     registration_timeout: float = 60.0
+    #: Lines of a channel's history replayed on JOIN to clients without draft/chathistory (0: none).
+    history_replay: int = 20
     ping_interval: float = 90.0
     ping_timeout: float = 60.0
     max_body: int = 512

@@ -66,8 +66,8 @@ def _deliver(session: IrcSession, msg: Message, kind: MessageKind) -> None:
             status = "@" if status == "@" or name[0] == "@" else "+"
             name = name[1:]
         # A text that fit in the client's line but not in the relayed one is cut short, as ergo does.
-        room = 510 - overhead - len(status) - len(name.encode())
-        body = text if len(text) * 4 <= room else _fit(text, room)
+        budget = 510 - overhead - len(status) - len(name.encode())
+        body = text if len(text) * 4 <= budget else _fit(text, budget)
         try:
             if name.startswith("#"):
                 room = hub.require_room(name)
