@@ -26,21 +26,28 @@ class Cap:
     BATCH = 1 << 13
     LABELED_RESPONSE = 1 << 14
     STANDARD_REPLIES = 1 << 15
+    SASL = 1 << 16
+    ACCOUNT_REGISTRATION = 1 << 17
+    CHATHISTORY = 1 << 18
 
 
-#: name -> (bit, value advertised in CAP LS 302, or ""). account-tag and account-notify have bits (rendering
-#: supports them) but are advertised only once accounts exist.
+#: name -> (bit, value advertised in CAP LS 302, or "").
 CAPS: dict[str, tuple[int, str]] = {
+    "account-notify": (Cap.ACCOUNT_NOTIFY, ""),
+    "account-tag": (Cap.ACCOUNT_TAG, ""),
     "away-notify": (Cap.AWAY_NOTIFY, ""),
     "batch": (Cap.BATCH, ""),
     "cap-notify": (Cap.CAP_NOTIFY, ""),
     "chghost": (Cap.CHGHOST, ""),
+    "draft/account-registration": (Cap.ACCOUNT_REGISTRATION, "before-connect"),
+    "draft/chathistory": (Cap.CHATHISTORY, ""),
     "echo-message": (Cap.ECHO_MESSAGE, ""),
     "extended-join": (Cap.EXTENDED_JOIN, ""),
     "invite-notify": (Cap.INVITE_NOTIFY, ""),
     "labeled-response": (Cap.LABELED_RESPONSE, ""),
     "message-tags": (Cap.MESSAGE_TAGS, ""),
     "multi-prefix": (Cap.MULTI_PREFIX, ""),
+    "sasl": (Cap.SASL, "PLAIN"),
     "server-time": (Cap.SERVER_TIME, ""),
     "setname": (Cap.SETNAME, ""),
     "standard-replies": (Cap.STANDARD_REPLIES, ""),

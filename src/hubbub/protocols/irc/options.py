@@ -30,6 +30,8 @@ class IrcOptions:
     registration_timeout: float = 60.0
     #: Lines of a channel's history replayed on JOIN to clients without draft/chathistory (0: none).
     history_replay: int = 20
+    #: The most messages one CHATHISTORY command returns (ISUPPORT CHATHISTORY).
+    chathistory_max: int = 1000
     ping_interval: float = 90.0
     ping_timeout: float = 60.0
     max_body: int = 512
@@ -97,6 +99,7 @@ class IrcOptions:
             f"CHANMODES={CHANMODES_ISUPPORT}",
             f"CHANNELLEN={limits.room_max}",
             "CHANTYPES=#",
+            f"CHATHISTORY={self.chathistory_max}",
             "ELIST=MNU",
             "EXCEPTS=e",
             "INVEX=I",
@@ -105,6 +108,7 @@ class IrcOptions:
             f"MAXTARGETS={MAX_TARGETS}",
             f"MODES={MAX_PARAM_MODES}",
             f"MONITOR={MONITOR_MAX}",
+            "MSGREFTYPES=msgid,timestamp",
             f"NAMELEN={limits.realname_max}",
             f"NETWORK={self.network}",
             f"NICKLEN={limits.nick_max}",

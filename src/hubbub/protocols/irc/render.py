@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from ...core.events import (
+    AccountChange,
     Away,
     Event,
     Invite,
@@ -26,10 +27,11 @@ from ...core.events import (
     Wallops,
 )
 from ...core.model import Room
+from ...store import StoredMessage
 from ...wire.irc import escape_tag_value
 from .caps import Cap
 
-__all__ = ["format_time", "line", "render", "split_text"]
+__all__ = ["format_time", "line", "render", "split_text", "stored_message"]
 
 #: Room and nick names never contain spaces; text goes last after " :".
 MAX_LINE = 512
@@ -94,9 +96,12 @@ def _message(event: Event, caps: int) -> bytes | None:
     if kind is MessageKind.TAGS:
         return line(f"{tags}:{source} TAGMSG {name}")
     verb = "NOTICE" if kind is MessageKind.NOTICE else "PRIVMSG"
-    head = f":{source} {verb} {name} :"
-    text = event.text
-    if kind is MessageKind.ACTION:
+    return _with_text(tags, f":{source} {verb} {name} :", event.text, kind is MessageKind.ACTION)
+
+
+def _with_text(tags: str, head: str, text: str, action: bool) -> bytes:
+    """``head`` (``:source VERB target :``) and ``text``, split over several lines if they would not fit."""
+    if action:
         head += "\x01ACTION "
         tail = "\x01"
     else:
@@ -105,6 +110,21 @@ def _message(event: Event, caps: int) -> bytes | None:
     if len(text) * 4 <= room:  # the common case: no need to measure
         return line(f"{tags}{head}{text}{tail}")
     return b"".join(line(f"{tags}{head}{piece}{tail}") for piece in split_text(text, max(room, 16)))
+
+
+def stored_message(msg: StoredMessage, caps: int) -> bytes:
+    """A message of the history (CHATHISTORY, replay on JOIN) as its recipients saw it: the sender, verb,
+    target and text as stored, with the tags ``caps`` allows."""
+    parts: list[str] = []
+    if caps & Cap.SERVER_TIME:
+        parts.append("time=" + format_time(msg.time))
+    if caps & Cap.MESSAGE_TAGS:
+        parts.append("msgid=" + msg.msgid)
+    if caps & Cap.ACCOUNT_TAG and msg.account:
+        parts.append("account=" + msg.account)
+    tags = "@" + ";".join(parts) + " " if parts else ""
+    verb = "NOTICE" if msg.kind == "NOTICE" else "PRIVMSG"
+    return _with_text(tags, f":{msg.sender} {verb} {msg.target} :", msg.text, msg.kind == "ACTION")
 
 
 def _join(event: Event, caps: int) -> bytes:
@@ -198,7 +218,15 @@ def _wallops(event: Event, caps: int) -> bytes:
     return line(f"{_tags(event, caps)}:{event.user.hostmask} WALLOPS :{event.text}")
 
 
+def _account(event: Event, caps: int) -> bytes | None:
+    assert isinstance(event, AccountChange)
+    if not caps & Cap.ACCOUNT_NOTIFY:
+        return None
+    return line(f"{_tags(event, caps)}:{event.user.hostmask} ACCOUNT {event.account or '*'}")
+
+
 RENDERERS: dict[type[Event], Callable[[Event, int], bytes | None]] = {
+    AccountChange: _account,
     Message: _message,
     Join: _join,
     Part: _part,

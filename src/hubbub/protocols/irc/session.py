@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ...core.errors import ChatError, Reason
-from ...core.events import Event, Presence
+from ...core.events import Event, Presence, ServerNotice
 from ...core.hub import Hub
 from ...core.model import User
 from ...wire import numerics as n
@@ -84,7 +84,9 @@ class IrcSession:
     """One IRC client connection."""
 
     __slots__ = (
+        "account",
         "active",
+        "auth_pending",
         "batch_ids",
         "cap_negotiating",
         "cap_version",
@@ -92,6 +94,7 @@ class IrcSession:
         "closing",
         "connected_at",
         "counted",
+        "held",
         "hub",
         "idle_since",
         "label",
@@ -104,6 +107,8 @@ class IrcSession:
         "realname",
         "registered",
         "replies",
+        "sasl_data",
+        "sasl_mech",
         "user",
         "username",
         "variant",
@@ -134,6 +139,15 @@ class IrcSession:
         self.closing = False
         #: Whether this connection is in the hub's count of unregistered connections.
         self.counted = False
+        #: The account logged in to before registration (SASL, REGISTER), passed on to the hub on registering.
+        self.account = ""
+        #: The SASL exchange in progress: its mechanism ("" for none) and the base64 data gathered so far.
+        self.sasl_mech = ""
+        self.sasl_data = ""
+        #: A password check or account creation in flight (its callback clears it); registration waits for it.
+        self.auth_pending: object | None = None
+        #: Server notices that came before the welcome burst (nickname protection), sent right after it.
+        self.held: list[bytes] = []
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -203,6 +217,14 @@ class IrcSession:
     # -- the core's Client interface ------------------------------------------------------------------------
 
     def render(self, event: Event) -> bytes | None:
+        if type(event) is ServerNotice:
+            # Addressed to this client alone, by its nickname.
+            assert isinstance(event, ServerNotice)
+            data = line(f":{self.options.server_name} NOTICE {event.user.nick} :{event.text}")
+            if not self.registered:
+                self.held.append(data)
+                return None
+            return data
         if type(event) is Presence:
             # Addressed to this client by nickname: rendered for each watcher, never shared.
             assert isinstance(event, Presence)
@@ -260,7 +282,9 @@ class IrcSession:
             batch_tag = "batch=" + ref
             for data in replies:
                 for one in data.splitlines(keepends=True):
-                    out.append(_add_tag(one, batch_tag))
+                    # A line of a nested batch (CHATHISTORY) keeps its own batch tag; the nested batch's
+                    # BATCH lines, which have none, get the outer one.
+                    out.append(one if _has_batch_tag(one) else _add_tag(one, batch_tag))
             out.append(line(f":{server} BATCH -{ref}"))
             self.link.send(b"".join(out))
 
@@ -344,6 +368,13 @@ def join_params(params: Iterable[str]) -> str:
     if not last or " " in last or last[0] == ":" or len(items) > 1:
         items[-1] = ":" + last
     return " ".join(items)
+
+
+def _has_batch_tag(data: bytes) -> bool:
+    if data[:1] != b"@":
+        return False
+    tags = data[1 : data.find(b" ")]
+    return tags.startswith(b"batch=") or b";batch=" in tags
 
 
 def _add_tag(data: bytes, tag: str) -> bytes:

@@ -1,5 +1,29 @@
 """IRC command handlers; importing this package fills the command table."""
 
-from . import channel_ops, channels, info, messaging, modes, operators, queries, registration
+from . import (
+    accounts,
+    channel_ops,
+    channels,
+    history,
+    info,
+    messaging,
+    modes,
+    operators,
+    queries,
+    registration,
+    services,
+)
 
-__all__ = ["channel_ops", "channels", "info", "messaging", "modes", "operators", "queries", "registration"]
+__all__ = [
+    "accounts",
+    "channel_ops",
+    "channels",
+    "history",
+    "info",
+    "messaging",
+    "modes",
+    "operators",
+    "queries",
+    "registration",
+    "services",
+]

@@ -11,6 +11,7 @@ from ....wire import numerics as n
 from ....wire.irc import Message
 from ..caps import Cap
 from ..table import command
+from .history import replay_on_join
 
 if TYPE_CHECKING:
     from ..session import IrcSession
@@ -92,6 +93,7 @@ def join(session: IrcSession, msg: Message) -> None:
         session.echo(event)
         send_topic(session, event.room, quiet_if_none=True)
         send_names(session, event.room)
+        replay_on_join(session, event.room)
 
 
 @command("PART", min_params=1)

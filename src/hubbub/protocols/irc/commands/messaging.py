@@ -12,6 +12,8 @@ from ....wire.irc import Message
 from ..caps import Cap
 from ..options import MAX_TARGETS
 from ..table import command
+from .services import run as run_service
+from .services import service_name
 
 if TYPE_CHECKING:
     from ..session import IrcSession
@@ -68,6 +70,12 @@ def _deliver(session: IrcSession, msg: Message, kind: MessageKind) -> None:
         # A text that fit in the client's line but not in the relayed one is cut short, as ergo does.
         budget = 510 - overhead - len(status) - len(name.encode())
         body = text if len(text) * 4 <= budget else _fit(text, budget)
+        service = service_name(name) if not status else None
+        if service is not None:
+            # A command for NickServ or ChanServ: never relayed, recorded or echoed (it may hold a password).
+            if kind is MessageKind.SAY:
+                run_service(session, service, text)
+            continue
         try:
             if name.startswith("#"):
                 room = hub.require_room(name)

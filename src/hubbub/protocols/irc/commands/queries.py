@@ -24,6 +24,8 @@ from ..options import MONITOR_MAX
 from ..render import line
 from ..table import COMMANDS, command
 from .channels import prefix_of, visible_in
+from .services import send_whois as send_service_whois
+from .services import service_name
 
 if TYPE_CHECKING:
     from ..session import IrcSession
@@ -315,7 +317,10 @@ def whois(session: IrcSession, msg: Message) -> None:
         return
     nick = query.split(",")[0]
     target = session.hub.find_user(nick) if nick else None
-    if target is None:
+    service = service_name(nick) if target is None else None
+    if service is not None:
+        send_service_whois(session, service)
+    elif target is None:
         session.numeric(n.ERR_NOSUCHNICK, nick or query, "No such nick/channel")
     else:
         _send_whois(session, user, target)
@@ -354,7 +359,12 @@ def whowas(session: IrcSession, msg: Message) -> None:
 def ison(session: IrcSession, msg: Message) -> None:
     """ISON <nick> [<nick>...]: which of these nicknames are online."""
     hub = session.hub
-    online = [found.nick for nick in _words(msg.params) if (found := hub.find_user(nick)) is not None]
+    online: list[str] = []
+    for nick in _words(msg.params):
+        found = hub.find_user(nick)
+        name = found.nick if found is not None else service_name(nick)
+        if name is not None:
+            online.append(name)
     _text(session, n.RPL_ISON, " ".join(online))
 
 

@@ -16,6 +16,8 @@ from .info import lusers_text, motd_text
 if TYPE_CHECKING:
     from ..session import IrcSession
 
+ERR_SASLABORTED = "906"
+
 _USERNAME_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
@@ -127,16 +129,28 @@ def _send_cap_list(session: IrcSession, me: str, sub: str, tokens: list[str]) ->
         session.server_line("CAP", me, sub, *more, " ".join(chunk))
 
 
+def server_password_ok(session: IrcSession) -> bool:
+    """Whether the client sent the server password (PASS), if the server has one."""
+    expected = session.options.password
+    if not expected:
+        return True
+    given = session.password
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
 def try_register(session: IrcSession) -> None:
-    """Complete registration once NICK and USER are in and capability negotiation has ended."""
+    """Complete registration once NICK and USER are in, capability negotiation has ended and no password
+    check is in flight (its answer calls this again). A SASL exchange still waiting for the client's data is
+    aborted (906), as the IRCv3 sasl specification asks."""
     if session.registered or not session.nick or not session.username or session.cap_negotiating:
         return
-    options = session.options
+    if session.auth_pending is not None or session.closing:
+        return
+    if session.sasl_mech:
+        session.sasl_mech = session.sasl_data = ""
+        session.numeric(ERR_SASLABORTED, "SASL authentication aborted")
     link = session.link
-    if options.password and not (
-        session.password is not None
-        and hmac.compare_digest(session.password.encode(), options.password.encode())
-    ):
+    if not server_password_ok(session):
         session.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
         session.send(line(f"ERROR :Closing Link: {link.peer_host} (Bad password)"))
         session.close("Bad password")
@@ -150,6 +164,7 @@ def try_register(session: IrcSession) -> None:
             username=session.username,
             host=link.peer_host,
             realname=session.realname,
+            account=session.account,
         )
     except ChatError as exc:
         session.nick = ""
@@ -161,6 +176,9 @@ def try_register(session: IrcSession) -> None:
     session.password = None
     session.hub.set_user_modes(user, [("+i", None)])
     welcome(session)
+    held, session.held = session.held, []
+    for data in held:
+        session.send(data)
 
 
 def welcome(session: IrcSession) -> None:

@@ -1,0 +1,319 @@
+"""NickServ and ChanServ: account and channel registration as pseudo-services, the way ergo offers them.
+
+``PRIVMSG NickServ :IDENTIFY secret`` (or the ``NS``/``NICKSERV`` and ``CS``/``CHANSERV`` commands) runs a
+service command; the service answers with NOTICEs from ``NickServ!NickServ@services.hubbub``. Messages to a
+service are never relayed, recorded in history, or echoed (they hold passwords).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ....core.errors import ChatError
+from ....core.hub import SERVICE_NICKS
+from ....core.names import casefold
+from ....wire import numerics as n
+from ....wire.irc import Message
+from ..render import line
+from ..table import command
+from . import accounts
+
+if TYPE_CHECKING:
+    from ....core.model import User
+    from ..session import IrcSession
+
+SERVICES_HOST = "services.hubbub"
+NICKSERV = "NickServ"
+CHANSERV = "ChanServ"
+
+#: How each service spells its nickname, by folded nickname.
+SERVICE_NAMES = {casefold(name): name for name in (NICKSERV, CHANSERV)}
+assert set(SERVICE_NAMES) == SERVICE_NICKS
+
+#: What the services say of themselves (WHOIS).
+DESCRIPTIONS = {NICKSERV: "Nickname and account services", CHANSERV: "Channel registration services"}
+
+
+def service_name(nick: str) -> str | None:
+    """The service's spelling of ``nick`` if it names a service, else None."""
+    return SERVICE_NAMES.get(casefold(nick))
+
+
+def _time(t: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
+
+
+class _Reply:
+    """NOTICEs from one service to one client."""
+
+    __slots__ = ("head", "session")
+
+    def __init__(self, session: IrcSession, service: str) -> None:
+        self.session = session
+        self.head = f":{service}!{service}@{SERVICES_HOST} NOTICE {session.me} :"
+
+    def __call__(self, text: str) -> None:
+        self.session.send(line(self.head + text))
+
+
+Handler = Callable[["IrcSession", "User", _Reply, list[str]], None]
+
+
+def run(session: IrcSession, service: str, text: str) -> None:
+    """Run the service command ``text`` sent to ``service`` (a SERVICE_NAMES value) by a registered client."""
+    user = session.user
+    assert user is not None
+    reply = _Reply(session, service)
+    words = text.split()
+    table = NICKSERV_COMMANDS if service == NICKSERV else CHANSERV_COMMANDS
+    if not words:
+        words = ["HELP"]
+    handler = table.get(words[0].upper())
+    if handler is None:
+        short = "NS" if service == NICKSERV else "CS"
+        reply(f"Unknown command {words[0]!r}. To see the available commands, run: /{short} HELP")
+        return
+    try:
+        handler(session, user, reply, words[1:])
+    except ChatError as exc:
+        reply(exc.message)
+
+
+# -- NickServ --------------------------------------------------------------------------------------------
+
+NICKSERV_HELP = [
+    "NickServ registers accounts and logs you in to them. Commands:",
+    "REGISTER <password> [email] - register your current nickname as an account",
+    "IDENTIFY [account] <password> - log in to an account (your nickname's if none is given)",
+    "LOGOUT - log out of your account",
+    "PASSWD <new password> - change your account's password (PASSWD <old> <new> <new> also works)",
+    "SET REPLAY ON|OFF - whether joining a channel replays its recent history to you",
+    "INFO [account] - about an account (yours if none is given)",
+    "HELP - this list",
+]
+
+
+def _ns_help(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    for text in NICKSERV_HELP:
+        reply(text)
+
+
+def _ns_register(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    if not args:
+        reply("Syntax: REGISTER <password> [email]")
+        return
+    if user.account:
+        reply("You're already logged into an account")
+        return
+    if session.auth_pending is not None:
+        reply("Another login or registration is in progress")
+        return
+    name = user.nick
+
+    def done(error: ChatError | None) -> None:
+        if error is not None:
+            reply(error.message)
+            return
+        reply(f"Account created: {name}")
+        accounts.log_in(session, name)
+        reply(f"You're now logged in as {name}")
+
+    accounts.create(session, name, args[0], done)
+
+
+def _ns_identify(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    if not args:
+        reply("Syntax: IDENTIFY [account] <password>")
+        return
+    if user.account:
+        reply("You're already logged into an account")
+        return
+    if session.auth_pending is not None:
+        reply("Another login or registration is in progress")
+        return
+    name, password = (args[0], args[1]) if len(args) > 1 else (user.nick, args[0])
+
+    def done(account: str | None) -> None:
+        if account is None:
+            reply("Invalid account credentials")
+            return
+        accounts.log_in(session, account)
+        reply(f"You're now logged in as {account}")
+
+    accounts.verify(session, name, password, done)
+
+
+def _ns_logout(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    if not user.account:
+        reply("You're not logged into an account")
+        return
+    accounts.log_out(session)
+    reply("You're now logged out")
+
+
+def _ns_passwd(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    account = user.account
+    if not account:
+        reply("You're not logged into an account")
+        return
+    if len(args) not in (1, 3):
+        reply("Syntax: PASSWD <new password>")
+        return
+    if session.auth_pending is not None:
+        reply("Another login or registration is in progress")
+        return
+    hub = session.hub
+
+    def changed(error: ChatError | None) -> None:
+        if not session.closing:
+            reply(error.message if error is not None else "Password changed")
+
+    if len(args) == 1:
+        hub.accounts.change_password(account, args[0], changed)
+        return
+    old, new, again = args
+    if new != again:
+        reply("Passwords do not match")
+        return
+
+    def checked(ok: str | None) -> None:
+        if ok is None:
+            reply("Password incorrect")
+            return
+        try:
+            hub.accounts.change_password(account, new, changed)
+        except ChatError as exc:
+            reply(exc.message)
+
+    accounts.verify(session, account, old, checked)
+
+
+def _ns_set(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    account = user.account
+    if not account:
+        reply("You're not logged into an account")
+        return
+    if not args or args[0].upper() != "REPLAY":
+        reply("Syntax: SET REPLAY ON|OFF")
+        return
+    settings = session.hub.accounts
+    if len(args) < 2:
+        state = settings.setting(account, "replay", "on").upper()
+        reply(f"REPLAY is {state}")
+        return
+    value = args[1].lower()
+    if value not in ("on", "off"):
+        reply("Syntax: SET REPLAY ON|OFF")
+        return
+    settings.set_setting(account, "replay", value)
+    does = "replays" if value == "on" else "does not replay"
+    reply(f"REPLAY is now {value.upper()}: joining a channel {does} its recent history")
+
+
+def _ns_info(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    name = args[0] if args else (user.account or user.nick)
+    record = session.hub.store.get_account(casefold(name))
+    if record is None:
+        reply(f"No such account: {name}")
+        return
+    reply(f"Account: {record.name}")
+    reply(f"Registered at: {_time(record.created)}")
+    if casefold(user.account) == casefold(record.name):
+        reply(f"Replay on join: {record.settings.get('replay', 'on').upper()}")
+
+
+NICKSERV_COMMANDS: dict[str, Handler] = {
+    "HELP": _ns_help,
+    "REGISTER": _ns_register,
+    "IDENTIFY": _ns_identify,
+    "LOGIN": _ns_identify,
+    "LOGOUT": _ns_logout,
+    "PASSWD": _ns_passwd,
+    "SET": _ns_set,
+    "INFO": _ns_info,
+}
+
+
+# -- ChanServ --------------------------------------------------------------------------------------------
+
+CHANSERV_HELP = [
+    "ChanServ registers channels: a registered channel keeps its topic, modes and lists across restarts,"
+    " and its founder gets operator status on joining. Commands:",
+    "REGISTER <#channel> - register a channel you are an operator of (you must be logged in)",
+    "DROP <#channel> - unregister a channel you founded",
+    "INFO <#channel> - whether a channel is registered, and by whom",
+    "HELP - this list",
+]
+
+
+def _cs_help(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    for text in CHANSERV_HELP:
+        reply(text)
+
+
+def _cs_register(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    if not args:
+        reply("Syntax: REGISTER <#channel>")
+        return
+    hub = session.hub
+    room = hub.require_room(args[0])
+    hub.register_room(user, room)
+    reply(f"Channel {room.name} successfully registered")
+
+
+def _cs_drop(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    if not args:
+        reply("Syntax: DROP <#channel>")
+        return
+    hub = session.hub
+    room = hub.require_room(args[0])
+    hub.unregister_room(user, room)
+    reply(f"Channel {room.name} is no longer registered")
+
+
+def _cs_info(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    if not args:
+        reply("Syntax: INFO <#channel>")
+        return
+    room = session.hub.find_room(args[0])
+    if room is None or not room.founder:
+        reply(f"Channel {room.name if room is not None else args[0]} is not registered")
+        return
+    reply(f"Channel: {room.name}")
+    reply(f"Founder: {room.founder}")
+    reply(f"Registered at: {_time(room.created)}")
+
+
+CHANSERV_COMMANDS: dict[str, Handler] = {
+    "HELP": _cs_help,
+    "REGISTER": _cs_register,
+    "DROP": _cs_drop,
+    "INFO": _cs_info,
+}
+
+
+# -- the NS/CS commands, WHOIS ---------------------------------------------------------------------------
+
+
+@command("NICKSERV")
+@command("NS")
+def nickserv(session: IrcSession, msg: Message) -> None:
+    """NS <command> [<arguments>]: talk to NickServ (NS HELP lists its commands)."""
+    run(session, NICKSERV, " ".join(msg.params))
+
+
+@command("CHANSERV")
+@command("CS")
+def chanserv(session: IrcSession, msg: Message) -> None:
+    """CS <command> [<arguments>]: talk to ChanServ (CS HELP lists its commands)."""
+    run(session, CHANSERV, " ".join(msg.params))
+
+
+def send_whois(session: IrcSession, service: str) -> None:
+    """WHOIS of a service (the caller sends RPL_ENDOFWHOIS)."""
+    server = session.options.server_name
+    session.numeric(n.RPL_WHOISUSER, service, service, SERVICES_HOST, "*", DESCRIPTIONS[service])
+    session.numeric(n.RPL_WHOISSERVER, service, server, "Network services")
+    session.numeric(n.RPL_WHOISOPERATOR, service, "is a network service")
