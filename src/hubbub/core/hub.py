@@ -288,9 +288,10 @@ class Hub:
         if user.account == account:
             return
         user.account = account
-        grace = self._grace.pop(user, None)
-        if grace is not None:
-            grace.cancel()
+        if casefold(account) == user.key:  # the nickname is its own: no more renaming
+            grace = self._grace.pop(user, None)
+            if grace is not None:
+                grace.cancel()
         self._fanout(AccountChange(user, time.time(), account), self._neighbours(user, include_self=False))
 
     def log_out(self, user: User) -> None:

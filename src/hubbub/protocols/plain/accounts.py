@@ -1,0 +1,208 @@
+"""Accounts for plain-text users: ``/register``, ``/login``, ``/logout``, ``/password``, ``/replay``, and
+registered rooms (``/register #room``, ``/unregister``).
+
+Password hashing runs off the loop: the hub's account calls answer through a callback that arrives later,
+after the session may have closed or started another request. So a session runs one account request at a
+time (``session.busy``), and a callback does nothing for a session whose user is gone. Passwords are never
+echoed back: no answer quotes what was typed in place of one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...core.errors import ChatError
+from ...core.model import Room
+from ...core.names import ROOM_PREFIX, casefold
+from .history import REPLAY_SETTING, replay_wanted
+
+if TYPE_CHECKING:
+    from .session import PlainSession
+
+__all__ = [
+    "cmd_login",
+    "cmd_logout",
+    "cmd_password",
+    "cmd_register",
+    "cmd_replay",
+    "cmd_unregister",
+]
+
+_BUSY = "Wait: your last account request is still being checked"
+
+
+def _start(session: PlainSession) -> bool:
+    """Begin an account request; False (and an error line) if one is already running."""
+    if session.busy:
+        session.error(_BUSY)
+        return False
+    session.busy = True
+    return True
+
+
+def cmd_register(session: PlainSession, arg: str) -> None:
+    """``/register PASSWORD`` registers the current nickname; ``/register #room`` the room one is in."""
+    user = session.user
+    assert user is not None
+    if not arg:
+        session.error("Usage: /register PASSWORD (for your nickname) or /register #room")
+        return
+    if arg.startswith(ROOM_PREFIX):
+        _register_room(session, arg.split(maxsplit=1)[0])
+        return
+    if user.account:
+        session.error(f"You are already logged in as {user.account}")
+        return
+    name = user.nick
+    if casefold(name).startswith(casefold(session.hub.limits.guest_prefix)):
+        session.error("Choose your nickname first (/nick NAME): a guest nickname cannot be registered")
+        return
+    if not _start(session):
+        return
+
+    def done(error: ChatError | None) -> None:
+        session.busy = False
+        if session.user is not user:
+            return  # the session closed meanwhile
+        if error is not None:
+            session.error(error.message)
+            return
+        session.hub.log_in(user, name)
+        session.notice(
+            f"You registered the account {name} and are logged in. Next time: /login PASSWORD"
+            f" as {name}, or /login {name} PASSWORD"
+        )
+
+    try:
+        session.hub.accounts.create(name, arg, done)
+    except ChatError:
+        session.busy = False
+        raise
+
+
+def _register_room(session: PlainSession, name: str) -> None:
+    user = session.user
+    assert user is not None
+    room = session.current_room()
+    if room is None:
+        session.error("You are not in a room: /join it, then /register #room")
+        return
+    if casefold(name) != room.key:
+        # Not the room one is in: maybe a password starting with #, so the text is not quoted back.
+        session.error(
+            f"You can only register the room you are in ({room.name}); a password cannot start with #"
+        )
+        return
+    session.hub.register_room(user, room)
+    session.notice(
+        f"{room.name} is registered to your account {user.account}: it keeps its settings when empty and"
+        " across restarts, and you are its operator when you join it"
+    )
+
+
+def cmd_unregister(session: PlainSession, arg: str) -> None:
+    """``/unregister [#room]``: the founder drops a room's registration (the current room by default)."""
+    user = session.user
+    assert user is not None
+    room: Room | None
+    if arg:
+        name = arg.split(maxsplit=1)[0]
+        room = session.hub.find_room(name if name.startswith(ROOM_PREFIX) else ROOM_PREFIX + name)
+        if room is None:
+            session.error(f"No such room: {name}")
+            return
+    else:
+        room = session.current_room()
+        if room is None:
+            session.error("Usage: /unregister #room")
+            return
+    session.hub.unregister_room(user, room)
+    session.notice(f"{room.name} is no longer registered")
+
+
+def cmd_login(session: PlainSession, arg: str) -> None:
+    """``/login NAME PASSWORD``, or ``/login PASSWORD`` for the account named like the current nickname."""
+    user = session.user
+    assert user is not None
+    words = arg.split()
+    if len(words) == 1:
+        name, password = user.nick, words[0]
+    elif len(words) == 2:
+        name, password = words
+    else:
+        session.error("Usage: /login PASSWORD or /login NAME PASSWORD")
+        return
+    if user.account:
+        session.error(f"You are already logged in as {user.account}; /logout first")
+        return
+    if not _start(session):
+        return
+
+    def done(account: str | None) -> None:
+        session.busy = False
+        if session.user is not user:
+            return
+        if account is None:
+            session.error(f"Login failed: wrong password, or no account named {name}")
+            return
+        session.hub.log_in(user, account)
+        session.notice(f"You are logged in as {account}")
+
+    session.hub.accounts.verify(name, password, done)
+
+
+def cmd_logout(session: PlainSession, arg: str) -> None:
+    user = session.user
+    assert user is not None
+    account = user.account
+    session.hub.log_out(user)  # ChatError if not logged in
+    session.notice(f"You are logged out of {account}")
+
+
+def cmd_password(session: PlainSession, arg: str) -> None:
+    """``/password NEW``: change the password of the account one is logged in to."""
+    user = session.user
+    assert user is not None
+    if not arg:
+        session.error("Usage: /password NEW")
+        return
+    account = user.account
+    if not account:
+        session.error("You are not logged in: /login first")
+        return
+    if not _start(session):
+        return
+
+    def done(error: ChatError | None) -> None:
+        session.busy = False
+        if session.user is not user:
+            return
+        if error is not None:
+            session.error(error.message)
+        else:
+            session.notice(f"The password of {account} is changed")
+
+    try:
+        session.hub.accounts.change_password(account, arg, done)
+    except ChatError:
+        session.busy = False
+        raise
+
+
+def cmd_replay(session: PlainSession, arg: str) -> None:
+    """``/replay on|off``: whether joining a room shows its recent lines (an account setting)."""
+    user = session.user
+    assert user is not None
+    choice = arg.lower()
+    if not choice:
+        state = "on" if replay_wanted(session) else "off"
+        session.notice(f"Recent messages are shown when you join a room: {state}. Usage: /replay on|off")
+        return
+    if choice not in ("on", "off"):
+        session.error("Usage: /replay on|off")
+        return
+    if not user.account:
+        session.error("Log in to keep settings: /register PASSWORD or /login")
+        return
+    session.hub.accounts.set_setting(user.account, REPLAY_SETTING, None if choice == "on" else "off")
+    session.notice(f"Recent messages are shown when you join a room: {choice}")

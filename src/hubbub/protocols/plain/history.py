@@ -1,0 +1,126 @@
+"""History for plain-text users: recent lines on joining a room, ``/history`` and ``/search``.
+
+Lines read ``[HH:MM] <nick> text`` (UTC), with the date before the time when the message is not from today;
+search results always show the date.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...core.model import Room
+from ...store import StoredMessage, StoreError, search_phrases
+from .render import history_line
+
+if TYPE_CHECKING:
+    from .session import PlainSession
+
+__all__ = ["HISTORY_DEFAULT", "HISTORY_MAX", "SEARCH_MAX", "cmd_history", "cmd_search", "replay"]
+
+#: Lines ``/history`` shows by default, and at most.
+HISTORY_DEFAULT = 20
+HISTORY_MAX = 500
+#: Results ``/search`` shows at most.
+SEARCH_MAX = 20
+
+#: The account setting that turns replay on joining off ("off"; anything else or unset: on).
+REPLAY_SETTING = "replay"
+
+_UNAVAILABLE = "History is not available right now; try again later"
+
+
+def _lines(session: PlainSession, messages: list[StoredMessage], *, date: bool = False) -> list[str]:
+    now = session.hub.now()
+    return [text for msg in messages if (text := history_line(msg, now, date=date)) is not None]
+
+
+def replay_wanted(session: PlainSession) -> bool:
+    user = session.user
+    assert user is not None
+    if not user.account:
+        return True
+    return session.hub.accounts.setting(user.account, REPLAY_SETTING, "on") != "off"
+
+
+def replay(session: PlainSession, room: Room) -> None:
+    """Show the last lines of ``room`` to a user who just joined it (nothing when there are none)."""
+    limit = session.options.history_replay
+    if limit <= 0 or not replay_wanted(session):
+        return
+    try:
+        messages = session.hub.store.latest(room.key, limit)
+    except StoreError:
+        session.error(_UNAVAILABLE)
+        return
+    lines = _lines(session, messages)
+    if lines:
+        session.send_lines([f"* Recent messages in {room.name}:", *lines])
+
+
+def _count(text: str) -> int | None:
+    """A line count typed by a user (capped at HISTORY_MAX), or None if it is not one."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        return None
+    return min(int(text), HISTORY_MAX)
+
+
+def cmd_history(session: PlainSession, arg: str) -> None:
+    """``/history [N]``: the current room; ``/history NICK [N]``: the private conversation with NICK."""
+    user = session.user
+    assert user is not None
+    words = arg.split()
+    target = words.pop(0) if words and not words[0].lstrip("-").isdigit() else None
+    count: int | None = HISTORY_DEFAULT
+    if words:
+        count = _count(words[0]) if len(words) == 1 else None
+    if count is None:
+        session.error(f"Usage: /history [N] or /history NICK [N] (N from 1 to {HISTORY_MAX})")
+        return
+    if target is None:
+        room = session.current_room()
+        if room is None:
+            session.error("You are not in a room: /join #room first, or /history NICK")
+            return
+        key, where = room.key, f"in {room.name}"
+    else:
+        key, name = session.hub.conversation(user, target)
+        where = f"in {name}" if name.startswith("#") else f"with {name}"
+    try:
+        messages = session.hub.store.latest(key, count)
+    except StoreError:
+        session.error(_UNAVAILABLE)
+        return
+    lines = _lines(session, messages)
+    if not lines:
+        session.notice(f"No messages {where} yet")
+        return
+    plural = "s" if len(lines) != 1 else ""
+    session.send_lines([f"* Last {len(lines)} message{plural} {where}:", *lines])
+
+
+def cmd_search(session: PlainSession, arg: str) -> None:
+    """``/search WORDS``: the current room's lines holding every word, newest first."""
+    if not arg:
+        session.error("Usage: /search WORDS")
+        return
+    room = session.current_room()
+    if room is None:
+        session.error("You are not in a room: /join #room first")
+        return
+    if not search_phrases(arg):
+        session.error("Search for words made of letters or digits")
+        return
+    try:
+        found = session.hub.store.search(room.key, arg, SEARCH_MAX)
+    except StoreError:
+        session.error(_UNAVAILABLE)
+        return
+    lines = _lines(session, found, date=True)
+    if not lines:
+        session.notice(f"Nothing in {room.name} matches {arg}")
+        return
+    plural = "s" if len(lines) != 1 else ""
+    verb = "match" if len(lines) != 1 else "matches"
+    session.send_lines(
+        [f"* {len(lines)} message{plural} in {room.name} {verb} {arg} (newest first):", *lines]
+    )

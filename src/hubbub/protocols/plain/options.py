@@ -1,0 +1,25 @@
+"""Settings shared by every plain-text session of a server."""
+
+from __future__ import annotations
+
+__all__ = ["PlainOptions"]
+
+
+class PlainOptions:
+    """Settings shared by every plain-text session of a server."""
+
+    __slots__ = ("default_room", "history_replay", "max_line", "server_name")
+
+    def __init__(
+        self,
+        *,
+        max_line: int = 2048,
+        default_room: str = "#lobby",
+        server_name: str = "hubbub",
+        history_replay: int = 20,
+    ):
+        self.max_line = max_line
+        self.default_room = default_room
+        self.server_name = server_name
+        #: Lines of a room's history shown on joining it (0: none).
+        self.history_replay = history_replay

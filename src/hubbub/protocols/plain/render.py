@@ -1,0 +1,171 @@
+"""Plain-text rendering: hub events and stored messages as terminal lines.
+
+Most events render the same for every plain-text session (one function per event type, called once per
+fan-out and shared by every recipient). A few concern one user only and depend on who reads them: the
+session renders those with :data:`PERSONAL`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ...core.events import (
+    Event,
+    Invite,
+    Join,
+    Kick,
+    Message,
+    MessageKind,
+    ModeChange,
+    NickChange,
+    Part,
+    Quit,
+    ServerNotice,
+    Topic,
+    Wallops,
+)
+from ...core.model import Room, User
+from ...store import StoredMessage
+from ...wire.text import strip_formatting
+
+__all__ = ["CRLF", "PERSONAL", "RENDERERS", "history_line", "line", "stamp"]
+
+CRLF = "\r\n"
+
+
+def line(text: str) -> bytes:
+    return (text + CRLF).encode("utf-8", "replace")
+
+
+# -- events shared by every plain-text session ---------------------------------------------------------------
+
+
+def _render_message(event: Event) -> bytes | None:
+    assert isinstance(event, Message)
+    if event.kind is MessageKind.TAGS or event.text[:1] == "\x01":
+        return None  # tags only, or a CTCP request: nothing a person reads
+    text = strip_formatting(event.text)
+    if isinstance(event.target, User):
+        if event.kind is MessageKind.ACTION:
+            return line(f"* {event.nick} {text} (private)")
+        return line(f"*{event.nick}* {text}")
+    if event.kind is MessageKind.ACTION:
+        return line(f"* {event.nick} {text}")
+    if event.kind is MessageKind.NOTICE:
+        return line(f"-{event.nick}- {text}")
+    return line(f"<{event.nick}> {text}")
+
+
+def _render_join(event: Event) -> bytes:
+    assert isinstance(event, Join)
+    return line(f"* {event.user.nick} joined {event.room.name}")
+
+
+def _render_part(event: Event) -> bytes:
+    assert isinstance(event, Part)
+    reason = f" ({strip_formatting(event.reason)})" if event.reason else ""
+    return line(f"* {event.user.nick} left {event.room.name}{reason}")
+
+
+def _render_quit(event: Event) -> bytes:
+    assert isinstance(event, Quit)
+    return line(f"* {event.user.nick} left ({strip_formatting(event.reason)})")
+
+
+def _render_topic(event: Event) -> bytes:
+    assert isinstance(event, Topic)
+    if not event.topic:
+        return line(f"* {event.user.nick} cleared the topic of {event.room.name}")
+    return line(f"* {event.user.nick} set the topic of {event.room.name}: {strip_formatting(event.topic)}")
+
+
+def _render_kick(event: Event) -> bytes:
+    assert isinstance(event, Kick)
+    reason = strip_formatting(event.reason)
+    return line(f"* {event.target.nick} was kicked from {event.room.name} by {event.user.nick} ({reason})")
+
+
+def _render_mode(event: Event) -> bytes | None:
+    assert isinstance(event, ModeChange)
+    if not isinstance(event.target, Room):
+        return None
+    modes = " ".join(change + (f" {arg}" if arg else "") for change, arg in event.changes)
+    return line(f"* {event.user.nick} set mode {modes} on {event.target.name}")
+
+
+def _render_invite(event: Event) -> bytes:
+    assert isinstance(event, Invite)
+    return line(
+        f"* {event.user.nick} invited {event.target.nick} to {event.room_name} (/join {event.room_name})"
+    )
+
+
+def _render_wallops(event: Event) -> bytes:
+    assert isinstance(event, Wallops)
+    return line(f"* Wallops from {event.user.nick}: {strip_formatting(event.text)}")
+
+
+#: Renderers of the events that read the same for every plain-text user. Events missing here and from
+#: PERSONAL (AccountChange, Away, Presence, ...) are not shown: plain text stays quiet about them.
+RENDERERS: dict[type[Event], Callable[[Event], bytes | None]] = {
+    Message: _render_message,
+    Join: _render_join,
+    Part: _render_part,
+    Quit: _render_quit,
+    Topic: _render_topic,
+    Kick: _render_kick,
+    ModeChange: _render_mode,
+    Invite: _render_invite,
+    Wallops: _render_wallops,
+}
+
+
+# -- events that depend on who reads them ------------------------------------------------------------------
+
+
+def _render_nick(me: User | None, event: Event) -> bytes:
+    assert isinstance(event, NickChange)
+    if event.user is me:  # the server renamed us (nickname protection)
+        return line(f"* You are now known as {event.new}")
+    return line(f"* {event.old} is now known as {event.new}")
+
+
+def _render_server_notice(me: User | None, event: Event) -> bytes:
+    assert isinstance(event, ServerNotice)
+    return line(f"* {event.text}")
+
+
+#: Renderers given the reading session's user. The hub never fans these out to their subject (a NickChange
+#: goes to the renamed user alone, apart from its neighbours), so a render shared by a variant stays right.
+PERSONAL: dict[type[Event], Callable[[User | None, Event], bytes | None]] = {
+    NickChange: _render_nick,
+    ServerNotice: _render_server_notice,
+}
+
+
+# -- stored messages (history) -------------------------------------------------------------------------------
+
+
+def stamp(when: float, now: float, *, date: bool = False) -> str:
+    """``HH:MM`` in UTC, preceded by ``YYYY-MM-DD`` when ``date`` or when ``when`` is not today (UTC)."""
+    moment = time.gmtime(when)
+    if date or moment[:3] != time.gmtime(now)[:3]:
+        return time.strftime("%Y-%m-%d %H:%M", moment)
+    return time.strftime("%H:%M", moment)
+
+
+def history_line(msg: StoredMessage, now: float, *, date: bool = False) -> str | None:
+    """A stored message as a line: ``[HH:MM] <nick> text``, ``[HH:MM] * nick action`` or ``[HH:MM] -nick-
+    text``; ``None`` for what a person does not read (a CTCP request)."""
+    if msg.text[:1] == "\x01":
+        return None
+    nick = msg.sender.partition("!")[0]
+    text = strip_formatting(msg.text)
+    if msg.kind == MessageKind.ACTION.value:
+        body = f"* {nick} {text}"
+    elif msg.kind == MessageKind.NOTICE.value:
+        body = f"-{nick}- {text}"
+    else:
+        body = f"<{nick}> {text}"
+    return f"[{stamp(msg.time, now, date=date)}] {body}"
