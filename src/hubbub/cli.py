@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -32,6 +33,11 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
     return value
+
+
+def _optional_port(text: str) -> int | None:
+    """A port for an optional listener: "auto" (or 0) picks a free one."""
+    return 0 if text == "auto" else _port(text)
 
 
 def _port(text: str) -> int:
@@ -191,6 +197,136 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long a registered nickname may be used without logging in to it",
     )
+    tls = serve.add_argument_group("TLS")
+    tls.add_argument(
+        "--tls-port",
+        type=_optional_port,
+        default=_DEFAULT.tls_port,
+        metavar="PORT",
+        help="plain-text chat over TLS (auto: any free port); IRC clients are recognised here too",
+    )
+    tls.add_argument(
+        "--irc-tls-port",
+        type=_optional_port,
+        default=_DEFAULT.irc_tls_port,
+        metavar="PORT",
+        help="IRC over TLS (auto: any free port)",
+    )
+    tls.add_argument("--tls-cert", default=None, metavar="FILE", help="PEM certificate chain")
+    tls.add_argument("--tls-key", default=None, metavar="FILE", help="PEM private key")
+    tls.add_argument(
+        "--tls-handshake-timeout",
+        type=_seconds,
+        default=_DEFAULT.tls_handshake_timeout,
+        metavar="SECONDS",
+        help="time a client has to complete the TLS handshake",
+    )
+    tls.add_argument(
+        "--sts-duration",
+        type=_count,
+        default=_DEFAULT.sts_duration,
+        metavar="SECONDS",
+        help="advertise IRCv3 sts: clients should use TLS for this long (0: off)",
+    )
+    guard = serve.add_argument_group("abuse limits")
+    guard.add_argument(
+        "--max-clients",
+        type=_count,
+        default=_DEFAULT.max_clients,
+        metavar="N",
+        help="clients at once (0: as many as the open-file limit allows)",
+    )
+    guard.add_argument(
+        "--max-per-ip",
+        type=_positive_int,
+        default=_DEFAULT.max_per_ip,
+        metavar="N",
+        help="clients per address",
+    )
+    guard.add_argument(
+        "--max-per-cidr",
+        type=_positive_int,
+        default=_DEFAULT.max_per_cidr,
+        metavar="N",
+        help="clients per network (--cidr-v4 / --cidr-v6 bits)",
+    )
+    guard.add_argument("--cidr-v4", type=_positive_int, default=_DEFAULT.cidr_v4, metavar="BITS")
+    guard.add_argument("--cidr-v6", type=_positive_int, default=_DEFAULT.cidr_v6, metavar="BITS")
+    guard.add_argument(
+        "--connect-rate",
+        type=_positive_int,
+        default=_DEFAULT.connect_rate,
+        metavar="N",
+        help="new connections per address per --connect-window",
+    )
+    guard.add_argument("--connect-window", type=_seconds, default=_DEFAULT.connect_window, metavar="SECONDS")
+    guard.add_argument(
+        "--limit-exempt",
+        action="append",
+        default=None,
+        metavar="CIDR",
+        help="a network exempt from the per-address limits and flood control (repeatable; default:"
+        " loopback; 'none' for none)",
+    )
+    guard.add_argument("--rooms-per-user", type=_positive_int, default=_DEFAULT.rooms_per_user, metavar="N")
+    guard.add_argument(
+        "--room-max-members",
+        type=_count,
+        default=_DEFAULT.room_max_members,
+        metavar="N",
+        help="members per room (0: no limit)",
+    )
+    guard.add_argument(
+        "--flood-control",
+        action=argparse.BooleanOptionalAction,
+        default=_DEFAULT.flood_control,
+        help="slow down, then disconnect, clients that send too fast",
+    )
+    guard.add_argument(
+        "--flood-lines", type=float, default=_DEFAULT.flood_lines, metavar="PER_S", help="lines per second"
+    )
+    guard.add_argument(
+        "--flood-burst",
+        type=_positive_int,
+        default=_DEFAULT.flood_burst,
+        metavar="N",
+        help="lines in a burst",
+    )
+    guard.add_argument(
+        "--flood-bytes",
+        type=_positive_int,
+        default=_DEFAULT.flood_bytes,
+        metavar="PER_S",
+        help="bytes per second",
+    )
+    guard.add_argument(
+        "--flood-kill",
+        type=_seconds,
+        default=_DEFAULT.flood_kill,
+        metavar="SECONDS",
+        help="input lag after which a flooding client is disconnected (Excess Flood)",
+    )
+    obs = serve.add_argument_group("observability")
+    obs.add_argument(
+        "--metrics-port",
+        type=_optional_port,
+        default=_DEFAULT.metrics_port,
+        metavar="PORT",
+        help="serve Prometheus metrics on this port (needs prometheus-client)",
+    )
+    obs.add_argument("--metrics-host", default=_DEFAULT.metrics_host, help="address of the metrics endpoint")
+    obs.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=_DEFAULT.log_format,
+        help="log lines as text or JSON",
+    )
+    obs.add_argument(
+        "--log-bodies",
+        action=argparse.BooleanOptionalAction,
+        default=_DEFAULT.log_bodies,
+        help="log message text (never passwords)",
+    )
     run = serve.add_argument_group("running")
     run.add_argument(
         "--log-level", choices=_LOG_LEVELS, default=_DEFAULT.log_level, help="least severe log level shown"
@@ -230,7 +366,45 @@ def config_from_args(args: argparse.Namespace) -> Config:
         history=args.history,
         history_replay=args.history_replay,
         nick_grace=args.nick_grace,
+        tls_port=args.tls_port,
+        irc_tls_port=args.irc_tls_port,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_handshake_timeout=args.tls_handshake_timeout,
+        sts_duration=args.sts_duration,
+        max_clients=args.max_clients,
+        max_per_ip=args.max_per_ip,
+        max_per_cidr=args.max_per_cidr,
+        cidr_v4=args.cidr_v4,
+        cidr_v6=args.cidr_v6,
+        connect_rate=args.connect_rate,
+        connect_window=args.connect_window,
+        limit_exempt=_exempt(args.limit_exempt),
+        rooms_per_user=args.rooms_per_user,
+        room_max_members=args.room_max_members,
+        flood_control=args.flood_control,
+        flood_lines=args.flood_lines,
+        flood_burst=args.flood_burst,
+        flood_bytes=args.flood_bytes,
+        flood_kill=args.flood_kill,
+        metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
+        log_format=args.log_format,
+        log_bodies=args.log_bodies,
     )
+
+
+def _exempt(values: list[str] | None) -> tuple[str, ...]:
+    if values is None:
+        return _DEFAULT.limit_exempt
+    if values == ["none"]:
+        return ()
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise SystemExit(f"hubbub: --limit-exempt: {exc}") from None
+    return tuple(values)
 
 
 def _loop_factory(choice: str) -> tuple[Callable[[], asyncio.AbstractEventLoop] | None, str]:

@@ -54,6 +54,54 @@ class Config:
     history_replay: int = 20
     #: Seconds someone may use a registered nickname without logging in to it before being renamed.
     nick_grace: float = 30.0
+    # -- TLS ---------------------------------------------------------------------------------------------
+    #: Plain-text chat over TLS (None: off; 0: pick a free one). IRC clients are recognised here too.
+    tls_port: int | None = None
+    #: IRC over TLS (None: off; 0: pick a free one).
+    irc_tls_port: int | None = None
+    #: PEM certificate chain and private key for the TLS listeners (reloaded on SIGHUP and REHASH).
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    #: Seconds a client has to complete the TLS handshake.
+    tls_handshake_timeout: float = 10.0
+    #: IRCv3 strict transport security: how long (seconds) IRC clients should insist on TLS (0: no sts).
+    sts_duration: int = 0
+    # -- limits (each answered with a clear message before the connection is closed) --------------------
+    #: Clients connected at once (0: as many as the open-file limit allows, less a margin).
+    max_clients: int = 0
+    #: Clients at once from one address.
+    max_per_ip: int = 16
+    #: Clients at once from one network (``cidr_v4`` / ``cidr_v6`` bits).
+    max_per_cidr: int = 64
+    cidr_v4: int = 24
+    cidr_v6: int = 64
+    #: New connections per address per ``connect_window`` seconds.
+    connect_rate: int = 30
+    connect_window: float = 60.0
+    #: Networks exempt from the per-address limits and from flood control (CIDR notation).
+    limit_exempt: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    #: Rooms one user may be in at once.
+    rooms_per_user: int = 100
+    #: Members one room may hold (0: no limit).
+    room_max_members: int = 0
+    # -- flood control (fake lag, then "Excess Flood") ------------------------------------------------------
+    flood_control: bool = True
+    #: Lines a client may send per second on average, and in a burst.
+    flood_lines: float = 4.0
+    flood_burst: int = 20
+    #: Bytes a client may send per second on average (and 8x that in a burst).
+    flood_bytes: int = 4096
+    #: Seconds of input a client may be behind before it is disconnected for "Excess Flood".
+    flood_kill: float = 20.0
+    # -- observability --------------------------------------------------------------------------------------
+    #: Port of the Prometheus metrics endpoint (None: off; 0: pick a free one); needs prometheus-client.
+    metrics_port: int | None = None
+    #: Address of the metrics endpoint.
+    metrics_host: str = "127.0.0.1"
+    #: Log lines as "text" or "json" (one JSON object per line).
+    log_format: str = "text"
+    #: Log every message's text (off: bodies and passwords never reach the log).
+    log_bodies: bool = False
     #: Event loop: "auto" (uvloop when installed), "uvloop" or "asyncio".
     loop: str = "auto"
     log_level: str = "info"

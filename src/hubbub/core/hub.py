@@ -118,6 +118,10 @@ class ManualTimers:
         return fired
 
 
+def _no_rehash() -> tuple[bool, str]:
+    return False, "this server has no configuration file to reload"
+
+
 def _run_inline(job: Callable[[], Any], done: Callable[[Any], None]) -> None:
     done(job())
 
@@ -160,6 +164,9 @@ class Hub:
         #: Schedule a callback (nickname protection); the network layer sets the loop's call_later.
         self.timers = ManualTimers()
         self.call_later: Callable[[float, Callable[[], None]], Timer] = self.timers
+        #: Reload the server's configuration (IRC REHASH): (True, what changed) or (False, why not). The
+        #: network layer sets it.
+        self.rehash: Callable[[], tuple[bool, str]] = _no_rehash
         #: Users using a registered nickname without being logged in to it, with their grace timer.
         self._grace: dict[User, Timer] = {}
         for record in self.store.load_rooms():

@@ -32,7 +32,9 @@ READ_SIZE = 16384
 class Server:
     def __init__(self, config: Config, hub: Hub | None = None) -> None:
         self.config = config
-        limits = HubLimits(nick_max=config.nick_max, nick_grace=config.nick_grace)
+        limits = HubLimits(
+            nick_max=config.nick_max, nick_grace=config.nick_grace, rooms_per_user=config.rooms_per_user
+        )
         self.loop = asyncio.get_running_loop()
         if hub is None:
             store = open_store(config.db)
@@ -48,6 +50,7 @@ class Server:
         self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hubbub-worker")
         hub.run_blocking = self._run_blocking
         hub.call_later = self.loop.call_later
+        hub.rehash = self.reload_config
         self.sendq = config.sendq
         self.close_timeout = config.shutdown_timeout
         self.connections: set[Connection] = set()
@@ -216,6 +219,22 @@ class Server:
     def install_signal_handlers(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             self.loop.add_signal_handler(sig, self.request_stop, sig.name)
+        self.loop.add_signal_handler(signal.SIGHUP, self.on_sighup)
+
+    # -- reloading (SIGHUP, IRC REHASH) ----------------------------------------------------------------------
+
+    def on_sighup(self) -> None:
+        ok, why = self.reload_config()
+        log.log(logging.INFO if ok else logging.ERROR, "SIGHUP: %s", why)
+        self.reload_tls()
+
+    def reload_config(self) -> tuple[bool, str]:
+        """Read the configuration file again and apply it atomically: (True, what changed) or (False, why
+        it was refused, the running configuration staying as it is)."""
+        return False, "no configuration file to reload"
+
+    def reload_tls(self) -> None:
+        """Load the TLS certificate and key files again (new connections use them)."""
 
     async def serve(self) -> None:
         """Run until a stop is requested, then shut down gracefully."""
