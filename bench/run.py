@@ -124,6 +124,13 @@ class Hubbub(Server):
     def __init__(self, name: str, proto: str, room: str = "#bench", extra: tuple[str, ...] = ()) -> None:
         super().__init__(name, proto, room=room)
         self.extra = extra
+        self.runs = 0
+
+    def _fresh_db(self) -> Path:
+        """A new database for each run: history left by an earlier scenario would be replayed to the next
+        one's clients on joining."""
+        self.runs += 1
+        return self.tmp / f"hubbub-{self.runs}.db"
 
     def command(self, port: int) -> list[str]:
         other = free_port()
@@ -143,7 +150,7 @@ class Hubbub(Server):
             "--log-level",
             "warning",
             "--db",
-            str(self.tmp / "hubbub.db"),
+            str(self._fresh_db()),
             *self.extra,
         ]
 
