@@ -344,9 +344,11 @@ def summarise(plan: Plan, result: dict[str, Any]) -> float | None:
         return float(result["latency_ms"]["p99"])
     if plan.metric == "rss_per_client_kb":
         alive = max(1, int(result.get("alive", 0)))
-        result["rss_per_client_kb"] = round(
-            (result["server_rss_kb"] - result["server_rss_kb_before"]) / alive, 2
-        )
+        grown = result["server_rss_kb"] - result["server_rss_kb_before"]
+        if grown <= 0:  # the process measured is not the one holding the clients (a wrapper)
+            result["rss_per_client_kb"] = None
+            return None
+        result["rss_per_client_kb"] = round(grown / alive, 2)
         return float(result["rss_per_client_kb"])
     return float(result.get(plan.metric, 0.0))
 
@@ -372,6 +374,7 @@ def main() -> int:
     wanted = [w for w in args.scenarios.split(",") if w]
     results: dict[str, dict[str, Any]] = {}
     table: dict[str, dict[str, float | None]] = {}
+    metrics: dict[str, Plan] = {}
     for plan in plans(args.quick, max_clients):
         if wanted and not any(w in plan.label for w in wanted):
             continue
@@ -387,6 +390,11 @@ def main() -> int:
             value = summarise(plan, result)
             results.setdefault(plan.label, {})[server.name] = result
             table.setdefault(plan.label, {})[server.name] = value
+            if plan.scenario == "capacity" and "connect_time" in result:
+                # the second figure of the capacity scenario: seconds to connect and register them all
+                connect = f"{plan.label} connect"
+                metrics[connect] = Plan(connect, plan.scenario, [], "connect_s", higher_is_better=False)
+                table.setdefault(connect, {})[server.name] = float(result["connect_time"])
             extra = ""
             if "corrupt" in result:
                 share = result["loadgen_cpu_share"]
@@ -395,7 +403,7 @@ def main() -> int:
                     f" loadgen_cpu={share:.0%}"
                 )
             print(f"{plan.metric}={value if value is not None else result.get('error')}{extra}", flush=True)
-    print_table(table, plans(args.quick, max_clients))
+    print_table(table, [*plans(args.quick, max_clients), *metrics.values()])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -1,107 +1,671 @@
-"""The server's settings: one frozen snapshot, built from the command line (and later a config file)."""
+"""The server's settings: one frozen snapshot, and the one declaration of every option.
+
+Each field of :class:`Config` carries an :class:`Option` (in its metadata) that says how its value is read,
+which section of the configuration file holds it, its command-line flag and help, and whether a reload can
+change it on a running server. The command line (``cli.py``) and the TOML file (``settings.py``) are both
+generated from these declarations, so they cannot drift apart.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ipaddress
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from functools import cache
+from typing import Any
 
-__all__ = ["Config"]
+from .core.names import is_valid_room
+
+__all__ = [
+    "SECTIONS",
+    "Config",
+    "ConfigError",
+    "Kind",
+    "Option",
+    "OptionError",
+    "options",
+]
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used. ``problems`` holds one message per bad key, each naming the
+    key and the reason; ``str()`` is all of them, joined by "; "."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
+
+
+class OptionError(ValueError):
+    """A bad value for one option; the message is the reason (``must be ..., not ...``). ``key``: the entry
+    of a table (an operator's name) the reason is about, if any."""
+
+    def __init__(self, reason: str, key: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.key = key
+
+    def __str__(self) -> str:
+        return self.reason if self.key is None else f"{self.key}: {self.reason}"
+
+
+def show(value: object) -> str:
+    """A value as the user wrote it (TOML style: strings in double quotes, true/false)."""
+    if isinstance(value, bool | int | float | str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__  # dates and times
+
+
+def _type_name(value: object) -> str:
+    """What a value is, without showing it (for secrets)."""
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    return names.get(type(value), show(value) if isinstance(value, list | dict) else "a date or time")
+
+
+# -- kinds of values -----------------------------------------------------------------------------------------
+
+
+class Kind:
+    """A type of option value: how it is read from command-line text and from a TOML value, and how its
+    default is shown. Methods raise :class:`OptionError` with the reason."""
+
+    #: What a valid value is: "must be {what}".
+    what = "a string"
+    #: A value that lists its items (``--flag`` repeated on the command line, an array or table in TOML).
+    repeated = False
+    #: argparse ``choices`` (shown in the help).
+    choices: tuple[str, ...] | None = None
+    #: Secret values (passwords) are never shown, in error messages or anywhere else.
+    secret = False
+
+    def fail(self, value: object) -> OptionError:
+        if self.secret:
+            return OptionError(f"must be {self.what}, not {_type_name(value)}")
+        return OptionError(f"must be {self.what}, not {show(value)}")
+
+    def from_text(self, text: str) -> Any:
+        """A command-line argument (one item, for a repeated kind)."""
+        return self.from_toml(text)
+
+    def from_items(self, items: list[Any]) -> Any:
+        """A repeated kind: the items :meth:`from_text` read, in order."""
+        raise NotImplementedError
+
+    def from_toml(self, value: object) -> Any:
+        if not isinstance(value, str):
+            raise self.fail(value)
+        return value
+
+    def show_default(self, value: Any) -> str | None:
+        """The default as a command-line argument, for the help; None: not shown."""
+        if value is None or value == "":
+            return None
+        return str(value)
+
+
+class Text(Kind):
+    """A string; ``nonempty``: not "", ``word``: no spaces or control characters either."""
+
+    def __init__(self, what: str = "a string", *, nonempty: bool = False, word: bool = False) -> None:
+        self.what = what
+        self.nonempty = nonempty or word
+        self.word = word
+
+    def from_toml(self, value: object) -> Any:
+        if not isinstance(value, str):
+            raise self.fail(value)
+        if self.nonempty and not value:
+            raise self.fail(value)
+        if self.word and any(ch.isspace() or not ch.isprintable() for ch in value):
+            raise self.fail(value)
+        return value
+
+
+class Secret(Text):
+    secret = True
+
+
+class OptionalText(Kind):
+    """A string, or None for "" (the way to write "none" in TOML)."""
+
+    what = "a string"
+
+    def from_toml(self, value: object) -> Any:
+        return super().from_toml(value) or None
+
+
+class ReadableFile(Kind):
+    """A file that must exist and be readable; "" (or no value) for none."""
+
+    what = "a file name"
+
+    def from_toml(self, value: object) -> Any:
+        path = super().from_toml(value)
+        if not path:
+            return None
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise OptionError(f"cannot read {show(path)}: {exc.strerror or exc}") from None
+        return path
+
+
+class Room(Kind):
+    what = 'a room name such as "#lobby"'
+
+    def from_toml(self, value: object) -> Any:
+        if not isinstance(value, str) or not is_valid_room(value):
+            raise self.fail(value)
+        return value
+
+
+class Choice(Kind):
+    def __init__(self, *choices: str) -> None:
+        self.choices = self.allowed = choices
+        self.what = "one of " + ", ".join(show(choice) for choice in choices)
+
+    def from_toml(self, value: object) -> Any:
+        if not isinstance(value, str) or value not in self.allowed:
+            raise self.fail(value)
+        return value
+
+
+class Flag(Kind):
+    """A boolean: ``--name`` / ``--no-name`` on the command line, true or false in TOML."""
+
+    what = "true or false"
+    _words = {"true": True, "on": True, "yes": True, "1": True, "false": False, "off": False, "no": False}
+
+    def from_text(self, text: str) -> Any:
+        try:
+            return self._words[text.strip().lower()]
+        except KeyError:
+            raise self.fail(text) from None
+
+    def from_toml(self, value: object) -> Any:
+        if not isinstance(value, bool):
+            raise self.fail(value)
+        return value
+
+    def show_default(self, value: Any) -> str | None:
+        return "on" if value else "off"
+
+
+class Integer(Kind):
+    """A whole number from ``low`` to ``high``."""
+
+    def __init__(self, what: str, low: int, high: int | None = None) -> None:
+        self.what = what
+        self.low = low
+        self.high = high
+
+    def from_text(self, text: str) -> Any:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise self.fail(text) from None
+        return self.from_toml(value)
+
+    def from_toml(self, value: object) -> Any:
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < self.low
+            or (self.high is not None and value > self.high)
+        ):
+            raise self.fail(value)
+        return value
+
+
+class Number(Kind):
+    """A positive number (seconds, rates); read as a float."""
+
+    def __init__(self, what: str = "a positive number of seconds") -> None:
+        self.what = what
+
+    def from_text(self, text: str) -> Any:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise self.fail(text) from None
+        return self.from_toml(value)
+
+    def from_toml(self, value: object) -> Any:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise self.fail(value)
+        if not (math.isfinite(value) and value > 0):
+            raise self.fail(value)
+        return float(value)
+
+    def show_default(self, value: Any) -> str | None:
+        return f"{value:g}"
+
+
+class Port(Integer):
+    def __init__(self) -> None:
+        super().__init__("a port number (0-65535)", 0, 65535)
+
+
+class OptionalPort(Kind):
+    """A listener that may be off: a port number, "auto" (any free port) or "off". With ``zero_is_off``
+    (--irc-port), 0 also means off; otherwise 0 means any free port, like "auto"."""
+
+    def __init__(self, *, zero_is_off: bool = False) -> None:
+        self.zero_is_off = zero_is_off
+        self.what = 'a port number (0-65535), "auto" or "off"'
+
+    def from_text(self, text: str) -> Any:
+        word = text.strip()
+        if word.isdigit():
+            return self.from_toml(int(word))
+        return self.from_toml(word)
+
+    def from_toml(self, value: object) -> Any:
+        if value == "auto":
+            return 0
+        if value == "off":
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535:
+            raise self.fail(value)
+        if value == 0 and self.zero_is_off:
+            return None
+        return value
+
+    def show_default(self, value: Any) -> str | None:
+        return "off" if value is None else str(value)
+
+
+class Opers(Kind):
+    """IRC operators: ``--oper NAME:PASSWORD`` (repeated), or the ``[opers]`` table of ``name = "password"``.
+    A password may be given as a scrypt hash (``hubbub hash-password``)."""
+
+    what = "a table of NAME = PASSWORD"
+    repeated = True
+    secret = True
+
+    def from_text(self, text: str) -> Any:
+        name, sep, password = text.partition(":")
+        if not sep or not name or not password:
+            raise OptionError("expected NAME:PASSWORD")
+        return self._entry(name, password)
+
+    def from_items(self, items: list[Any]) -> Any:
+        return tuple(items)
+
+    def from_toml(self, value: object) -> Any:
+        if not isinstance(value, dict):
+            raise OptionError(f"must be {self.what}, not {_type_name(value)}")
+        return tuple(self._entry(name, password) for name, password in value.items())
+
+    def _entry(self, name: str, password: object) -> tuple[str, str]:
+        if not name or any(ch.isspace() or not ch.isprintable() for ch in name):
+            raise OptionError("an operator name cannot be empty or hold spaces", show(name))
+        if not isinstance(password, str):
+            raise OptionError(f"must be a password or a scrypt hash, not {_type_name(password)}", name)
+        if not password:
+            raise OptionError("the password cannot be empty", name)
+        return name, password
+
+    def show_default(self, value: Any) -> str | None:
+        return None
+
+
+class Networks(Kind):
+    """Networks in CIDR notation: ``--limit-exempt CIDR`` (repeated; "none" alone for none), or an array."""
+
+    what = 'an array of networks such as "10.0.0.0/8"'
+    repeated = True
+
+    def from_text(self, text: str) -> Any:
+        return text.strip() if text.strip() == "none" else self._network(text.strip())
+
+    def from_items(self, items: list[Any]) -> Any:
+        if items == ["none"]:
+            return ()
+        if "none" in items:
+            raise OptionError('"none" cannot be given with networks')
+        return tuple(items)
+
+    def from_toml(self, value: object) -> Any:
+        if not isinstance(value, list):
+            raise self.fail(value)
+        return tuple(self._network(item) for item in value)
+
+    def _network(self, value: object) -> str:
+        if not isinstance(value, str):
+            raise self.fail(value)
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise OptionError(f"{show(value)} is not a network: {exc}") from None
+        return value
+
+    def show_default(self, value: Any) -> str | None:
+        return " ".join(value) if value else "none"
+
+
+POSITIVE = Integer("a positive integer", 1)
+COUNT = Integer("0 or a positive integer", 0)
+SECONDS = Number()
+PORT = Port()
+NAME = Text("a name without spaces", word=True)
+TEXT = Text("a non-empty string", nonempty=True)
+FILE = ReadableFile()
+FLAG = Flag()
+
+# -- options -------------------------------------------------------------------------------------------------
+
+#: The sections of the configuration file, in order, with their titles (the command-line help groups).
+SECTIONS: dict[str, str] = {
+    "network": "listeners",
+    "tls": "TLS",
+    "chat": "chat",
+    "opers": "IRC operators",
+    "storage": "storage",
+    "timeouts": "timeouts",
+    "limits": "limits",
+    "flood": "flood control",
+    "logging": "logging",
+    "metrics": "metrics",
+    "running": "running",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting: a :class:`Config` field, its ``[section] name`` in the file and its command-line flag."""
+
+    kind: Kind
+    section: str
+    help: str
+    metavar: str | None = None
+    #: Applied by a reload (SIGHUP, REHASH) on the running server; False: it takes a restart.
+    live: bool = True
+    #: The command-line flag (default: ``--`` and the name with dashes).
+    flag: str | None = None
+    #: Filled in by :func:`options`.
+    name: str = ""
+    default: Any = None
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    @property
+    def key(self) -> str:
+        """How the file names it: ``[section] name`` (``[opers]`` is a table of its own)."""
+        return f"[{self.section}]" if self.name == self.section else f"[{self.section}] {self.name}"
+
+
+def _opt(
+    default: Any,
+    kind: Kind,
+    section: str,
+    help: str,
+    metavar: str | None = None,
+    *,
+    live: bool = True,
+    flag: str | None = None,
+) -> Any:
+    assert section in SECTIONS, section
+    option = Option(kind, section, help, metavar, live, flag)
+    return field(default=default, metadata={"option": option})
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    # -- listeners ------------------------------------------------------------------------------------------
     #: Address to listen on; ``None`` means every interface (IPv4 and IPv6).
-    host: str | None = None
+    host: str | None = _opt(
+        None, OptionalText(), "network", "address to listen on (default: every interface)", "ADDR", live=False
+    )
     #: Plain-text chat port (0: pick a free one). IRC clients are recognised here too.
-    port: int = 8008
+    port: int = _opt(8008, PORT, "network", "plain-text chat port (0: any free port)", "N", live=False)
     #: IRC port (None: no IRC listener; 0: pick a free one).
-    irc_port: int | None = 6667
-    #: Longest accepted plain-text line, in bytes, not counting the line ending.
-    max_line: int = 2048
-    #: Bytes that may wait to be sent to one client before it is disconnected.
-    sendq: int = 256 * 1024
-    #: Seconds allowed to flush pending output when a connection closes or the server stops.
-    shutdown_timeout: float = 5.0
-    #: Name the server gives itself (IRC: the server name in 001-004, LINKS, INFO).
-    server_name: str = "hubbub"
-    #: IRC network name (ISUPPORT NETWORK).
-    network: str = "hubbub"
-    #: Connection password for IRC clients (PASS); "" for none.
-    password: str = ""
-    #: A file with the message of the day; None for none.
-    motd: str | None = None
-    #: IRC operators: (name, password) pairs.
-    opers: tuple[tuple[str, str], ...] = ()
-    #: Seconds an IRC client has to complete registration.
-    registration_timeout: float = 60.0
-    #: Seconds of silence before the server PINGs an IRC client.
-    ping_interval: float = 90.0
-    #: Seconds to wait for the PONG before disconnecting.
-    ping_timeout: float = 60.0
-    #: Seconds the plain-text port waits for a client to speak IRC before greeting it as a person.
-    sniff_delay: float = 0.25
-    #: The room plain-text users join on arrival.
-    default_room: str = "#lobby"
-    #: Longest nickname.
-    nick_max: int = 32
+    irc_port: int | None = _opt(
+        6667,
+        OptionalPort(zero_is_off=True),
+        "network",
+        "IRC port (0: no IRC listener; auto: any free port). IRC clients are also recognised on --port",
+        "PORT",
+        live=False,
+    )
     #: Pending connections the kernel queues per listener.
-    backlog: int = 4096
+    backlog: int = _opt(4096, POSITIVE, "network", "pending connections queued per listener", "N", live=False)
+    # -- TLS ------------------------------------------------------------------------------------------------
+    #: Plain-text chat over TLS (None: off; 0: pick a free one). IRC clients are recognised here too.
+    tls_port: int | None = _opt(
+        None,
+        OptionalPort(),
+        "tls",
+        "plain-text chat over TLS (auto: any free port); IRC clients are recognised here too",
+        "PORT",
+        live=False,
+    )
+    #: IRC over TLS (None: off; 0: pick a free one).
+    irc_tls_port: int | None = _opt(
+        None, OptionalPort(), "tls", "IRC over TLS (auto: any free port)", "PORT", live=False
+    )
+    #: PEM certificate chain and private key for the TLS listeners (reloaded on SIGHUP and REHASH).
+    tls_cert: str | None = _opt(None, FILE, "tls", "PEM certificate chain", "FILE")
+    tls_key: str | None = _opt(None, FILE, "tls", "PEM private key", "FILE")
+    #: Seconds a client has to complete the TLS handshake.
+    tls_handshake_timeout: float = _opt(
+        10.0, SECONDS, "tls", "time a client has to complete the TLS handshake", "SECONDS", live=False
+    )
+    #: IRCv3 strict transport security: how long (seconds) IRC clients should insist on TLS (0: no sts).
+    sts_duration: int = _opt(
+        0, COUNT, "tls", "advertise IRCv3 sts: clients should use TLS for this long (0: off)", "SECONDS"
+    )
+    # -- chat -----------------------------------------------------------------------------------------------
+    #: Name the server gives itself (IRC: the server name in 001-004, LINKS, INFO).
+    server_name: str = _opt(
+        "hubbub", NAME, "chat", "the server's name (greeting, IRC 001-004)", "NAME", live=False
+    )
+    #: IRC network name (ISUPPORT NETWORK).
+    network: str = _opt("hubbub", NAME, "chat", "IRC network name (ISUPPORT NETWORK)", "NAME")
+    #: A file with the message of the day; None for none.
+    motd: str | None = _opt(None, FILE, "chat", "message of the day for IRC clients", "FILE")
+    #: Connection password for IRC clients (PASS); "" for none.
+    password: str = _opt("", Secret(), "chat", "connection password IRC clients must send (PASS)", "PASSWORD")
+    #: The room plain-text users join on arrival.
+    default_room: str = _opt(
+        "#lobby", Room(), "chat", "room plain-text users join when they connect", "#ROOM"
+    )
+    #: Longest nickname.
+    nick_max: int = _opt(32, POSITIVE, "chat", "longest nickname", "N")
+    #: Seconds someone may use a registered nickname without logging in to it before being renamed.
+    nick_grace: float = _opt(
+        30.0,
+        SECONDS,
+        "chat",
+        "how long a registered nickname may be used without logging in to it",
+        "SECONDS",
+    )
+    # -- IRC operators --------------------------------------------------------------------------------------
+    #: IRC operators: (name, password) pairs; a password may be a scrypt hash.
+    opers: tuple[tuple[str, str], ...] = _opt(
+        (),
+        Opers(),
+        "opers",
+        "an IRC operator account (repeatable)",
+        "NAME:PASSWORD",
+        flag="--oper",
+    )
+    # -- storage --------------------------------------------------------------------------------------------
     #: The store (accounts, history, registered rooms): a SQLite file, or ":memory:" to keep nothing.
-    db: str = "hubbub.db"
+    db: str = _opt(
+        "hubbub.db",
+        TEXT,
+        "storage",
+        "SQLite file for accounts, history and registered rooms (default: hubbub.db in the working"
+        " directory; :memory: keeps nothing)",
+        "PATH",
+        live=False,
+    )
     #: Whether room and private messages are recorded in the history.
-    history: bool = True
+    history: bool = _opt(True, FLAG, "storage", "record room and private messages (default: on)")
     #: Lines of a room's history replayed to a user joining it (0: none); IRC clients that can ask for
     #: history themselves (draft/chathistory) get none, and an account can turn replay off.
-    history_replay: int = 20
-    #: Seconds someone may use a registered nickname without logging in to it before being renamed.
-    nick_grace: float = 30.0
-    # -- TLS ---------------------------------------------------------------------------------------------
-    #: Plain-text chat over TLS (None: off; 0: pick a free one). IRC clients are recognised here too.
-    tls_port: int | None = None
-    #: IRC over TLS (None: off; 0: pick a free one).
-    irc_tls_port: int | None = None
-    #: PEM certificate chain and private key for the TLS listeners (reloaded on SIGHUP and REHASH).
-    tls_cert: str | None = None
-    tls_key: str | None = None
-    #: Seconds a client has to complete the TLS handshake.
-    tls_handshake_timeout: float = 10.0
-    #: IRCv3 strict transport security: how long (seconds) IRC clients should insist on TLS (0: no sts).
-    sts_duration: int = 0
+    history_replay: int = _opt(
+        20, COUNT, "storage", "lines of history replayed to a user joining a room (0: none)", "LINES"
+    )
+    # -- timeouts -------------------------------------------------------------------------------------------
+    #: Seconds allowed to flush pending output when a connection closes or the server stops.
+    shutdown_timeout: float = _opt(
+        5.0,
+        SECONDS,
+        "timeouts",
+        "time allowed to flush output to clients when closing them or stopping",
+        "SECONDS",
+    )
+    #: Seconds an IRC client has to complete registration.
+    registration_timeout: float = _opt(
+        60.0, SECONDS, "timeouts", "time an IRC client has to register (NICK, USER, CAP END)", "SECONDS"
+    )
+    #: Seconds of silence before the server PINGs an IRC client.
+    ping_interval: float = _opt(
+        90.0, SECONDS, "timeouts", "silence after which an IRC client is sent a PING", "SECONDS"
+    )
+    #: Seconds to wait for the PONG before disconnecting.
+    ping_timeout: float = _opt(
+        60.0, SECONDS, "timeouts", "time to answer a PING before being disconnected", "SECONDS"
+    )
+    #: Seconds the plain-text port waits for a client to speak IRC before greeting it as a person.
+    sniff_delay: float = _opt(
+        0.25,
+        SECONDS,
+        "timeouts",
+        "on --port, how long to wait for an IRC client to speak before greeting a person",
+        "SECONDS",
+        live=False,
+    )
     # -- limits (each answered with a clear message before the connection is closed) --------------------
+    #: Longest accepted plain-text line, in bytes, not counting the line ending.
+    max_line: int = _opt(
+        2048,
+        POSITIVE,
+        "limits",
+        "longest accepted plain-text line; a longer one is refused with an error",
+        "BYTES",
+    )
+    #: Bytes that may wait to be sent to one client before it is disconnected.
+    sendq: int = _opt(
+        256 * 1024,
+        POSITIVE,
+        "limits",
+        "output that may wait for one client; a client that falls further behind is disconnected",
+        "BYTES",
+    )
     #: Clients connected at once (0: as many as the open-file limit allows, less a margin).
-    max_clients: int = 0
+    max_clients: int = _opt(
+        0, COUNT, "limits", "clients at once (0: as many as the open-file limit allows)", "N"
+    )
     #: Clients at once from one address.
-    max_per_ip: int = 16
+    max_per_ip: int = _opt(16, POSITIVE, "limits", "clients per address", "N")
     #: Clients at once from one network (``cidr_v4`` / ``cidr_v6`` bits).
-    max_per_cidr: int = 64
-    cidr_v4: int = 24
-    cidr_v6: int = 64
+    max_per_cidr: int = _opt(64, POSITIVE, "limits", "clients per network (--cidr-v4 / --cidr-v6 bits)", "N")
+    cidr_v4: int = _opt(
+        24, Integer("a prefix length (1-32)", 1, 32), "limits", "IPv4 network size for --max-per-cidr", "BITS"
+    )
+    cidr_v6: int = _opt(
+        64,
+        Integer("a prefix length (1-128)", 1, 128),
+        "limits",
+        "IPv6 network size for --max-per-cidr",
+        "BITS",
+    )
     #: New connections per address per ``connect_window`` seconds.
-    connect_rate: int = 30
-    connect_window: float = 60.0
+    connect_rate: int = _opt(30, POSITIVE, "limits", "new connections per address per --connect-window", "N")
+    connect_window: float = _opt(60.0, SECONDS, "limits", "the window of --connect-rate", "SECONDS")
     #: Networks exempt from the per-address limits and from flood control (CIDR notation).
-    limit_exempt: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    limit_exempt: tuple[str, ...] = _opt(
+        ("127.0.0.0/8", "::1/128"),
+        Networks(),
+        "limits",
+        "a network exempt from the per-address limits and flood control (repeatable; default:"
+        " loopback; 'none' for none)",
+        "CIDR",
+    )
     #: Rooms one user may be in at once.
-    rooms_per_user: int = 100
+    rooms_per_user: int = _opt(100, POSITIVE, "limits", "rooms one user may be in at once", "N")
     #: Members one room may hold (0: no limit).
-    room_max_members: int = 0
+    room_max_members: int = _opt(0, COUNT, "limits", "members per room (0: no limit)", "N")
     # -- flood control (fake lag, then "Excess Flood") ------------------------------------------------------
-    flood_control: bool = True
+    flood_control: bool = _opt(True, FLAG, "flood", "slow down, then disconnect, clients that send too fast")
     #: Lines a client may send per second on average, and in a burst.
-    flood_lines: float = 4.0
-    flood_burst: int = 20
+    flood_lines: float = _opt(
+        4.0, Number("a positive number of lines per second"), "flood", "lines per second", "PER_S"
+    )
+    flood_burst: int = _opt(20, POSITIVE, "flood", "lines in a burst", "N")
     #: Bytes a client may send per second on average (and 8x that in a burst).
-    flood_bytes: int = 4096
+    flood_bytes: int = _opt(4096, POSITIVE, "flood", "bytes per second", "PER_S")
     #: Seconds of input a client may be behind before it is disconnected for "Excess Flood".
-    flood_kill: float = 20.0
-    # -- observability --------------------------------------------------------------------------------------
-    #: Port of the Prometheus metrics endpoint (None: off; 0: pick a free one); needs prometheus-client.
-    metrics_port: int | None = None
-    #: Address of the metrics endpoint.
-    metrics_host: str = "127.0.0.1"
+    flood_kill: float = _opt(
+        20.0,
+        SECONDS,
+        "flood",
+        "input lag after which a flooding client is disconnected (Excess Flood)",
+        "SECONDS",
+    )
+    # -- logging --------------------------------------------------------------------------------------------
+    log_level: str = _opt(
+        "info", Choice("debug", "info", "warning", "error"), "logging", "least severe log level shown"
+    )
     #: Log lines as "text" or "json" (one JSON object per line).
-    log_format: str = "text"
+    log_format: str = _opt("text", Choice("text", "json"), "logging", "log lines as text or JSON")
     #: Log every message's text (off: bodies and passwords never reach the log).
-    log_bodies: bool = False
+    log_bodies: bool = _opt(False, FLAG, "logging", "log message text (never passwords)")
+    # -- metrics --------------------------------------------------------------------------------------------
+    #: Port of the Prometheus metrics endpoint (None: off; 0: pick a free one); needs prometheus-client.
+    metrics_port: int | None = _opt(
+        None,
+        OptionalPort(),
+        "metrics",
+        "serve Prometheus metrics on this port (needs prometheus-client)",
+        "PORT",
+        live=False,
+    )
+    #: Address of the metrics endpoint.
+    metrics_host: str = _opt(
+        "127.0.0.1", TEXT, "metrics", "address of the metrics endpoint", "ADDR", live=False
+    )
+    # -- running --------------------------------------------------------------------------------------------
     #: Event loop: "auto" (uvloop when installed), "uvloop" or "asyncio".
-    loop: str = "auto"
-    log_level: str = "info"
+    loop: str = _opt(
+        "auto",
+        Choice("auto", "uvloop", "asyncio"),
+        "running",
+        "event loop: auto uses uvloop when it is installed",
+        live=False,
+    )
+
+
+@cache
+def options() -> tuple[Option, ...]:
+    """Every option, in declaration order (grouped by section)."""
+    found = []
+    for f in fields(Config):
+        option = f.metadata.get("option")
+        if not isinstance(option, Option):
+            raise TypeError(f"Config.{f.name} has no option declaration (use _opt)")
+        found.append(
+            Option(
+                option.kind,
+                option.section,
+                option.help,
+                option.metavar,
+                option.live,
+                option.flag,
+                f.name,
+                f.default,
+            )
+        )
+    return tuple(found)

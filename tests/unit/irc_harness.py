@@ -20,6 +20,9 @@ class _Timer:
 class MemoryLink:
     """A Link that records what the session sends."""
 
+    #: Whether the connection is over TLS (a test sets it to True).
+    secure = False
+
     def __init__(self, host: str = "192.0.2.1") -> None:
         self.peer_host = host
         self.out: list[Queued] = []

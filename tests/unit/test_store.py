@@ -27,6 +27,7 @@ from hubbub.store import (
     Account,
     ByMsgid,
     ByTime,
+    KLineRecord,
     MemoryStore,
     RoomRecord,
     Store,
@@ -441,6 +442,27 @@ def test_registered_rooms_round_trip(h: Harness) -> None:
     assert h.store.load_rooms() == [changed]
 
 
+def test_klines(h: Harness) -> None:
+    assert h.store.load_klines() == []
+    h.store.add_kline("*@203.0.113.*", "spam", "oper", 10.0, 610.0)
+    h.store.add_kline("bad!*@*", "flood | oper note", "oper", 11.0, None)
+    assert h.store.load_klines() == [
+        KLineRecord("*@203.0.113.*", "spam", "oper", 10.0, 610.0),
+        KLineRecord("bad!*@*", "flood | oper note", "oper", 11.0, None),
+    ]
+    h.store.add_kline("*@203.0.113.*", "more spam", "other", 20.0, None)  # replaces
+    assert not h.store.remove_kline("BAD!*@*")  # masks are compared as given
+    assert h.store.remove_kline("bad!*@*")
+    assert not h.store.remove_kline("bad!*@*")
+    assert h.store.load_klines() == [KLineRecord("*@203.0.113.*", "more spam", "other", 20.0, None)]
+    h.wait(h.durable())
+    if h.kind == "sqlite":
+        with sqlite3.connect(h.path) as conn:
+            assert conn.execute("SELECT mask, reason, expires FROM klines").fetchall() == [
+                ("*@203.0.113.*", "more spam", None)
+            ]
+
+
 # --------------------------------------------------------------------------------------------------------
 # Durability
 
@@ -564,10 +586,49 @@ def test_migrations_from_an_empty_file(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"messages", "messages_fts", "conversations", "parties", "accounts", "rooms"} <= tables
+        expected = {"messages", "messages_fts", "conversations", "parties", "accounts", "rooms", "klines"}
+        assert expected <= tables
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")  # a newer hubbub wrote this file
     with pytest.raises(RuntimeError, match="newer"):
         SqliteStore(path)
+
+
+def test_klines_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = SqliteStore(path)
+    store.add_kline("*@198.51.100.*", "ünïcode reason", "op", 1.5, 99.5)
+    store.add_kline("gone@*", "x", "op", 2.0, None)
+    store.add_kline("perm@*", "forever", "op", 3.0, None)
+    assert store.remove_kline("gone@*")
+    store.close()
+    again = SqliteStore(path)
+    try:
+        assert again.load_klines() == [
+            KLineRecord("*@198.51.100.*", "ünïcode reason", "op", 1.5, 99.5),
+            KLineRecord("perm@*", "forever", "op", 3.0, None),
+        ]
+    finally:
+        again.close()
+
+
+def test_a_version_1_database_migrates_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    with sqlite3.connect(path) as conn:  # the schema as the first hubbub with a store wrote it
+        conn.executescript(MIGRATIONS[0])
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO accounts VALUES ('alice', 'Alice', 'hash', 1.0)")
+    conn.close()
+    store = SqliteStore(path)
+    try:
+        assert store.get_account("alice") == Account("Alice", "hash", 1.0, {})
+        assert store.load_klines() == []
+        store.add_kline("*@x", "r", "op", 1.0, None)
+    finally:
+        store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+        assert conn.execute("SELECT mask FROM klines").fetchall() == [("*@x",)]
+    conn.close()
 
 
 def test_a_row_sqlite_cannot_store_is_dropped_alone(tmp_path: Path) -> None:

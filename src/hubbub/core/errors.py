@@ -41,6 +41,8 @@ class Reason(Enum):
     NOT_FOUNDER = auto()
     # history
     NO_HISTORY = auto()
+    # server bans: ``subject`` is the K-line's reason as users see it
+    K_LINED = auto()
 
 
 class ChatError(Exception):

@@ -43,6 +43,7 @@ from .events import (
     Wallops,
 )
 from .history import party, private_conversation
+from .klines import KLines, shown_reason
 from .model import Client, ListEntry, Mailbox, Room, User
 from .modes import LIST_MODES, PREFIX_MODES, ModeRequest, parse_limit, valid_key
 from .names import NICK_CHARS_HELP, ROOM_PREFIX, casefold, is_valid_nick, is_valid_room
@@ -67,6 +68,8 @@ class HubLimits:
     realname_max: int = 150
     list_max: int = 100
     rooms_per_user: int = 100
+    #: Members one room may hold, whatever its modes (0: no limit).
+    room_members: int = 0
     whowas: int = 1000
     guest_prefix: str = "guest-"
     #: Seconds someone may use a registered nickname before logging in to it, before being renamed.
@@ -158,6 +161,8 @@ class Hub:
         #: Whether room and private messages are recorded in the store.
         self.history = history
         self.accounts = Accounts(self)
+        #: Server bans (K-lines), loaded from the store: see core.klines.
+        self.klines = KLines(self)
         #: Run a slow job (password hashing) off the loop, then ``done(result)`` on the loop. The network
         #: layer sets a thread pool; the default runs the job at once.
         self.run_blocking: Callable[[Callable[[], Any], Callable[[Any], None]], None] = _run_inline
@@ -169,6 +174,10 @@ class Hub:
         self.rehash: Callable[[], tuple[bool, str]] = _no_rehash
         #: Users using a registered nickname without being logged in to it, with their grace timer.
         self._grace: dict[User, Timer] = {}
+        #: Counters for the metrics endpoint: messages sent, deliveries of them, and lines written to history.
+        self.messages_in = 0
+        self.messages_out = 0
+        self.history_writes = 0
         for record in self.store.load_rooms():
             self._restore_room(record)
 
@@ -224,6 +233,11 @@ class Hub:
         if nick is None:
             nick = self.guest_nick()
         key = self.check_nick(nick)
+        if self.klines:
+            kline = self.klines.find(f"{nick}!{username or nick}@{host}")
+            if kline is not None:
+                reason = shown_reason(kline.reason)
+                raise ChatError(Reason.K_LINED, reason, f"You are banned from this server ({reason})")
         user = User(
             next(self._uids),
             nick,
@@ -512,6 +526,8 @@ class Hub:
             room = self.rooms[key] = Room(name, key)
             status = "o"
         else:
+            if self.limits.room_members and len(room.members) >= self.limits.room_members:
+                raise ChatError(Reason.ROOM_FULL, room.name, f"{room.name} is full")
             self._check_entry(user, room, password)
             status = "o" if room.founder and casefold(user.account) == casefold(room.founder) else ""
         user.invites.discard(key)
@@ -813,7 +829,9 @@ class Hub:
             )
         event = Message(user, time.time(), room, text, kind, self.new_msgid(), user.nick, tags, status)
         user.last_active = event.time
+        self.messages_in += 1
         if self.history and not status and kind is not MessageKind.TAGS:
+            self.history_writes += 1
             self.store.append(
                 StoredMessage(
                     0,
@@ -828,8 +846,11 @@ class Hub:
                 )
             )
         if status:
-            self._fanout(event, [m for m, s in members.items() if "o" in s], exclude=user)
+            ops = [m for m, s in members.items() if "o" in s]
+            self.messages_out += len(ops) - (user in ops)
+            self._fanout(event, ops, exclude=user)
         else:
+            self.messages_out += len(members) - (mode is not None)
             self._fanout_room(event, room, user)
         return event
 
@@ -845,7 +866,9 @@ class Hub:
         target = self.require_user(nick)
         event = Message(user, time.time(), target, text, kind, self.new_msgid(), user.nick, tags)
         user.last_active = event.time
+        self.messages_in += 1
         if self.history and kind is not MessageKind.TAGS:
+            self.history_writes += 1
             one, other = party(user), party(target)
             self.store.append(
                 StoredMessage(
@@ -863,6 +886,7 @@ class Hub:
             )
         data = target.client.render(event)
         if data:
+            self.messages_out += 1
             target.send(data)
         return event
 

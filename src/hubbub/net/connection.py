@@ -20,9 +20,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from ..core.batch import Batch, Queued, flatten
+from .guard import closing_line
 
 if TYPE_CHECKING:
     from ..protocols.base import Session, SessionFactory
+    from .flood import Flood
+    from .guard import Ticket
     from .server import Server
 
 __all__ = ["SENDQ_GRACE", "SENDQ_HARD_FACTOR", "Connection"]
@@ -40,6 +43,7 @@ class Connection(asyncio.BufferedProtocol):
         "close_held",
         "close_timer",
         "factory",
+        "flood",
         "held",
         "id",
         "kind",
@@ -49,9 +53,11 @@ class Connection(asyncio.BufferedProtocol):
         "peer",
         "peer_host",
         "reason",
+        "secure",
         "sendq",
         "server",
         "session",
+        "ticket",
         "transport",
     )
 
@@ -75,9 +81,15 @@ class Connection(asyncio.BufferedProtocol):
         self.sendq = server.sendq
         self.reason = ""
         self.kind = kind
+        #: Whether the connection is over TLS (set by the listener that accepted it).
+        self.secure = False
         self.peer = "?"
         self.peer_host = "unknown"
         self.close_timer: asyncio.TimerHandle | None = None
+        #: The connection's place in the limits' counts (None: not admitted, or released).
+        self.ticket: Ticket | None = None
+        #: The input budget (None: exempt from flood control, or flood control is off).
+        self.flood: Flood | None = None
 
     # -- asyncio.BufferedProtocol ---------------------------------------------------------------------------
 
@@ -87,7 +99,8 @@ class Connection(asyncio.BufferedProtocol):
         if isinstance(peername, tuple):
             host = self.peer_host = str(peername[0])
             self.peer = f"[{host}]:{peername[1]}" if ":" in host else f"{host}:{peername[1]}"
-        self.server.attach(self)
+        if not self.server.attach(self):
+            return  # refused (see refuse): no session
         session = self.session = self.factory(self)
         self._guard(session.start)
 
@@ -98,7 +111,14 @@ class Connection(asyncio.BufferedProtocol):
         return self.server.read_view
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(self.server.read_view[:nbytes]))
+        server = self.server
+        server.bytes_in += nbytes
+        data = bytes(server.read_view[:nbytes])
+        flood = self.flood
+        if flood is None or flood.take(data, server.loop.time()):
+            self.data_received(data)
+        else:
+            self._over_budget(flood, data)
 
     def data_received(self, data: bytes) -> None:
         session = self.session
@@ -109,13 +129,18 @@ class Connection(asyncio.BufferedProtocol):
                 self._crash()
 
     def eof_received(self) -> bool:
+        flood = self.flood
+        if flood is not None and flood.held:
+            flood.eof = True  # after the held input (see _release)
+            return not self.secure
         session = self.session
         if session is not None and self.open:
             self._guard(session.eof_received)
         if self.open:
             self.close("connection closed")
-        # Keep the transport open: close() flushes our output before closing it.
-        return True
+        # Keep the transport open: close() flushes our output before closing it. (A TLS transport closes
+        # itself after flushing what was written, and warns if asked to stay open.)
+        return not self.secure
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.reason:
@@ -126,6 +151,11 @@ class Connection(asyncio.BufferedProtocol):
         if self.close_timer is not None:
             self.close_timer.cancel()
             self.close_timer = None
+        flood = self.flood
+        if flood is not None:
+            self.flood = None
+            if flood.timer is not None:
+                flood.timer.cancel()
         session, self.session = self.session, None
         if session is not None:
             self._guard(session.connection_lost, self.reason)
@@ -134,6 +164,74 @@ class Connection(asyncio.BufferedProtocol):
     def _shut(self) -> None:
         self.open = False
         self.out.clear()
+
+    # -- limits and flood control ---------------------------------------------------------------------------
+
+    def refuse(self, reason: str) -> None:
+        """Turn the connection away before any session starts: one line saying why, then the close."""
+        self.reason = reason
+        self.open = False
+        transport = self.transport
+        assert transport is not None
+        transport.write(closing_line(self.peer_host, reason))
+        transport.close()
+
+    def kill(self, reason: str) -> None:
+        """Disconnect on the server's initiative: the client gets the closing line, the others see it leave
+        with ``reason``."""
+        if not self.open:
+            return
+        self.send(closing_line(self.peer_host, reason))
+        session, self.session = self.session, None
+        if session is not None:
+            self._guard(session.connection_lost, reason)
+        self.close(reason)
+
+    def _over_budget(self, flood: Flood, data: bytes) -> None:
+        """Input over the client's budget: hold it and pass it on as the budget allows, reading nothing more
+        meanwhile; a client too far behind is disconnected."""
+        if getattr(getattr(self.session, "user", None), "oper", ""):
+            # Operators are exempt: from now on, nothing is held or counted for this connection.
+            self.flood = None
+            if flood.timer is not None:
+                flood.timer.cancel()
+            held, flood.held = flood.held, b""
+            if flood.paused and self.transport is not None:
+                self.transport.resume_reading()
+            self.data_received(held + data)
+            if flood.eof:
+                self.eof_received()
+            return
+        if flood.hold(data, self.server.loop.time()) > flood.kill:
+            flood.held = b""
+            self.server.flood_kills += 1
+            log.info("#%d %s: excess flood", self.id, self.peer)
+            self.kill("Excess Flood")
+        elif flood.timer is None:
+            self._release()
+
+    def _release(self) -> None:
+        """Pass on the held input the budget allows now; come back when more is allowed."""
+        flood = self.flood
+        if flood is None or not self.open:
+            return
+        flood.timer = None
+        data, wait = flood.release(self.server.loop.time())
+        transport = self.transport
+        assert transport is not None
+        if wait:
+            flood.timer = self.server.loop.call_later(wait, self._release)
+            if not flood.paused:
+                flood.paused = True
+                transport.pause_reading()
+        if data:
+            self.data_received(data)
+        if not wait and self.open and self.flood is flood:
+            if flood.paused:
+                flood.paused = False
+                transport.resume_reading()
+            if flood.eof:
+                self.eof_received()
 
     # -- the session's Link ---------------------------------------------------------------------------------
 
@@ -230,6 +328,7 @@ class Connection(asyncio.BufferedProtocol):
         transport = self.transport
         assert transport is not None
         transport.write(data)
+        self.server.bytes_out += len(data)
         backlog = transport.get_write_buffer_size()
         if backlog > self.sendq:
             self._over_sendq(backlog)
@@ -240,10 +339,12 @@ class Connection(asyncio.BufferedProtocol):
         """Over ``sendq`` bytes wait for this client: tolerate a burst, not a client that stays behind."""
         now = self.server.loop.time()
         if backlog > SENDQ_HARD_FACTOR * self.sendq:
+            self.server.sendq_drops += 1
             self.abort("send queue exceeded")
         elif not self.over_since:
             self.over_since = now
         elif now - self.over_since > SENDQ_GRACE:
+            self.server.sendq_drops += 1
             self.abort("send queue exceeded")
 
     # -- errors ---------------------------------------------------------------------------------------------

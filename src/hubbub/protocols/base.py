@@ -24,6 +24,8 @@ class Link(Protocol):
 
     #: The ordered output queue of this loop turn (the hub's fan-out appends batches to it directly).
     out: list[Queued]
+    #: Whether the connection is over TLS (IRC: WHOIS 671, the sts policy shown).
+    secure: bool
 
     @property
     def peer_host(self) -> str:

@@ -1,4 +1,4 @@
-"""Storage: message history, accounts and registered rooms behind the narrow ``Store`` interface.
+"""Storage: message history, accounts, registered rooms and K-lines behind the narrow ``Store`` interface.
 
 ``open_store(":memory:")`` gives a :class:`MemoryStore`; any other spec is the path of a SQLite database,
 whose module is imported only then.
@@ -13,6 +13,7 @@ from .base import (
     Bound,
     ByMsgid,
     ByTime,
+    KLineRecord,
     MaskEntry,
     RoomRecord,
     Store,
@@ -31,6 +32,7 @@ __all__ = [
     "Bound",
     "ByMsgid",
     "ByTime",
+    "KLineRecord",
     "MaskEntry",
     "MemoryStore",
     "RoomRecord",

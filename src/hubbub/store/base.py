@@ -37,6 +37,7 @@ __all__ = [
     "Bound",
     "ByMsgid",
     "ByTime",
+    "KLineRecord",
     "MaskEntry",
     "RoomRecord",
     "Store",
@@ -176,6 +177,22 @@ class RoomRecord:
     invites: tuple[MaskEntry, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class KLineRecord:
+    """A server ban (K-line): users whose ``nick!user@host`` matches ``mask`` cannot connect.
+
+    ``mask`` is the store's key, compared as given (the hub canonicalises it); ``expires`` is the time it
+    lapses (seconds since the epoch), ``None`` for a permanent one. The store keeps expired K-lines until they
+    are removed: ignoring and pruning them is the hub's.
+    """
+
+    mask: str
+    reason: str
+    set_by: str
+    set_at: float
+    expires: float | None = None
+
+
 class Store(Protocol):
     """Message history, accounts and registered rooms. See the module docstring for history semantics."""
 
@@ -240,6 +257,18 @@ class Store(Protocol):
 
     def load_rooms(self) -> list[RoomRecord]:
         """Every registered room, ordered by key."""
+        ...
+
+    def add_kline(self, mask: str, reason: str, set_by: str, set_at: float, expires: float | None) -> None:
+        """Insert or replace the K-line on ``mask``."""
+        ...
+
+    def remove_kline(self, mask: str) -> bool:
+        """Remove the K-line on ``mask``; whether there was one."""
+        ...
+
+    def load_klines(self) -> list[KLineRecord]:
+        """Every K-line (expired ones too), ordered by mask."""
         ...
 
     def close(self) -> None:

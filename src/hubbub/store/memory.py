@@ -17,6 +17,7 @@ from .base import (
     Account,
     Bound,
     ByTime,
+    KLineRecord,
     RoomRecord,
     StoreClosed,
     StoredMessage,
@@ -65,6 +66,7 @@ class MemoryStore:
         self._tokens: dict[int, list[str]] = {}
         self._accounts: dict[str, tuple[str, str, float, dict[str, str]]] = {}
         self._rooms: dict[str, RoomRecord] = {}
+        self._klines: dict[str, KLineRecord] = {}
         self._closed = False
 
     # -- writing -------------------------------------------------------------------------------------------
@@ -246,6 +248,20 @@ class MemoryStore:
     def load_rooms(self) -> list[RoomRecord]:
         self._check_open()
         return [self._rooms[key] for key in sorted(self._rooms)]
+
+    # -- K-lines -------------------------------------------------------------------------------------------
+
+    def add_kline(self, mask: str, reason: str, set_by: str, set_at: float, expires: float | None) -> None:
+        self._check_open()
+        self._klines[mask] = KLineRecord(mask, reason, set_by, set_at, expires)
+
+    def remove_kline(self, mask: str) -> bool:
+        self._check_open()
+        return self._klines.pop(mask, None) is not None
+
+    def load_klines(self) -> list[KLineRecord]:
+        self._check_open()
+        return [self._klines[mask] for mask in sorted(self._klines)]
 
 
 def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:

@@ -68,6 +68,16 @@ MIGRATIONS: tuple[str, ...] = (
         invites TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 2: server bans (K-lines)
+    """
+    CREATE TABLE klines (
+        mask TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        set_at REAL NOT NULL,
+        expires REAL  -- NULL: permanent
+    ) WITHOUT ROWID;
+    """,
 )
 
 

@@ -1,4 +1,4 @@
-"""SqliteStore: history, accounts and rooms in one SQLite file (stdlib ``sqlite3``), with FTS5 search.
+"""SqliteStore: history, accounts, rooms and K-lines in one SQLite file (``sqlite3``), with FTS5 search.
 
 Threads. All public methods run on the event loop's thread. One writer thread owns the writing connection:
 it takes every write queued so far and commits it in one transaction (group commit), then schedules the
@@ -32,6 +32,7 @@ import logging
 import math
 import os
 import sqlite3
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -45,6 +46,7 @@ from .base import (
     Account,
     Bound,
     ByTime,
+    KLineRecord,
     MaskEntry,
     RoomRecord,
     StoreClosed,
@@ -186,6 +188,10 @@ def _unmasks(text: str) -> tuple[MaskEntry, ...]:
     return tuple((str(mask), str(by), float(at)) for mask, by, at in json.loads(text))
 
 
+#: The interpreter's switch interval while a SQLite store is in use (see SqliteStore.start).
+SWITCH_INTERVAL = 0.0005
+
+
 class SqliteStore:
     """A :class:`~hubbub.store.base.Store` in a SQLite file (see the module docstring)."""
 
@@ -222,6 +228,11 @@ class SqliteStore:
             "SELECT key, name, password_hash, created FROM accounts"
         ):
             self._accounts[key] = Account(name, digest, created, settings.get(key, {}))
+        #: Every K-line, read once, like the accounts: adding and removing one answers without waiting.
+        self._klines: dict[str, KLineRecord] = {
+            row[0]: KLineRecord(*row)
+            for row in self._rconn.execute("SELECT mask, reason, set_by, set_at, expires FROM klines")
+        }
 
         # Loop-side state.
         read = self._rconn.execute
@@ -253,8 +264,14 @@ class SqliteStore:
         self._writer.start()
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Bind the loop: appends are then batched per loop turn and ``when_durable`` works."""
+        """Bind the loop: appends are then batched per loop turn and ``when_durable`` works.
+
+        The writer thread needs the GIL a few times per commit (the statements, the callbacks); while the
+        loop thread is busy it gets it only when the interpreter's switch interval expires (5 ms by
+        default), and every output held for a commit waits that long. A shorter interval costs nothing while
+        the writer is idle (nobody asks for the GIL) and bounds that wait."""
         self._loop = loop
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
 
     # -- writing (loop thread) -----------------------------------------------------------------------------
 
@@ -673,3 +690,21 @@ class SqliteStore:
             " bans, excepts, invites FROM rooms ORDER BY key"
         ).fetchall()
         return [RoomRecord(*row[:10], *map(_unmasks, row[10:])) for row in rows]
+
+    # -- K-lines -------------------------------------------------------------------------------------------
+
+    def add_kline(self, mask: str, reason: str, set_by: str, set_at: float, expires: float | None) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO klines (mask, reason, set_by, set_at, expires) VALUES (?, ?, ?, ?, ?)",
+            (mask, reason, set_by, set_at, expires),
+        )
+        self._klines[mask] = KLineRecord(mask, reason, set_by, set_at, expires)
+
+    def remove_kline(self, mask: str) -> bool:
+        self._write("DELETE FROM klines WHERE mask = ?", (mask,))
+        return self._klines.pop(mask, None) is not None
+
+    def load_klines(self) -> list[KLineRecord]:
+        if self._closed:
+            raise StoreClosed("the store is closed")
+        return [self._klines[mask] for mask in sorted(self._klines)]

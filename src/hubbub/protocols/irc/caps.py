@@ -6,7 +6,7 @@ sessions with the same rendering bits share the bytes of every event.
 
 from __future__ import annotations
 
-__all__ = ["CAPS", "RENDER_MASK", "Cap"]
+__all__ = ["CAPS", "RENDER_MASK", "Cap", "sts_value"]
 
 
 class Cap:
@@ -53,6 +53,15 @@ CAPS: dict[str, tuple[int, str]] = {
     "standard-replies": (Cap.STANDARD_REPLIES, ""),
     "userhost-in-names": (Cap.USERHOST_IN_NAMES, ""),
 }
+
+
+def sts_value(port: int, duration: int, secure: bool) -> str:
+    """The IRCv3 ``sts`` policy shown in CAP LS ("": none). A plain-text connection gets the upgrade policy,
+    ``port=<TLS port>``; a TLS connection the persistence policy, ``duration=<seconds>``."""
+    if port <= 0 or duration <= 0:
+        return ""
+    return f"duration={duration}" if secure else f"port={port}"
+
 
 RENDER_MASK = (
     Cap.MESSAGE_TAGS

@@ -37,6 +37,10 @@ class IrcOptions:
     max_body: int = 512
     max_tags: int = 8191
     limits: HubLimits = field(default_factory=HubLimits)
+    #: IRCv3 sts: the TLS port plain-text connections are sent to, and the policy's duration in seconds
+    #: (either 0: no sts).
+    sts_port: int = 0
+    sts_duration: int = 0
     version: str = f"hubbub-{__version__}"
     created: str = field(default_factory=lambda: time.strftime("%a %b %d %Y at %H:%M:%S UTC", time.gmtime()))
     _welcome: tuple[str, ...] | None = field(default=None, init=False, repr=False, compare=False)

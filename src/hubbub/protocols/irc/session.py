@@ -209,7 +209,7 @@ class IrcSession:
         if self.ping_sent:
             if now - self.ping_sent > options.ping_timeout:
                 waited = int(now - self.idle_since)
-                self.close(f"Ping timeout: {waited} seconds")
+                self.disconnect(f"Ping timeout: {waited} seconds")  # ERROR :Closing Link, then the close
         elif now - self.idle_since > options.ping_interval:
             self.ping_sent = now
             self.send(line(f"PING :{options.server_name}"))

@@ -1,7 +1,8 @@
 """The plain-text session: lifecycle, input, the command table and the chat commands.
 
-Account commands live in :mod:`.accounts`, history commands in :mod:`.history`; every command is a function
-``(session, argument)`` in :data:`COMMANDS`, and a ChatError it raises becomes an ``! error`` line.
+Account commands live in :mod:`.accounts`, history commands in :mod:`.history`, operator commands in
+:mod:`.operators`; every command is a function ``(session, argument)`` in :data:`COMMANDS`, and a ChatError
+it raises becomes an ``! error`` line.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
-from ...core.errors import ChatError
+from ...core.errors import ChatError, Reason
 from ...core.events import Event, MessageKind
 from ...core.hub import Hub
 from ...core.model import Room, User
 from ...wire.lines import LineBuffer, LineTooLong
 from ...wire.text import clean_line
 from ..base import Link
-from . import accounts, history
+from . import accounts, history, operators
 from .options import PlainOptions
 from .render import CRLF, PERSONAL, RENDERERS, line
 
@@ -50,6 +51,17 @@ Accounts:
   /register #room         register the room you are in (its operator, logged in): it keeps its
                           settings when empty and across restarts, and you are its operator
   /unregister [#room]     drop a room's registration (its founder)
+Operators:
+  /kick NICK [reason]     remove someone from this room (room operators)
+  /ban [MASK]             ban nick!user@host (or a nickname) from this room; alone: list the bans
+  /unban MASK             lift a ban on this room
+  /oper NAME PASSWORD     become a server operator
+  /kill NICK [reason]     disconnect someone (server operators)
+  /kline [TIME] MASK [reason]
+                          ban user@host from the server for TIME minutes (or 2h, 1d; none: for good);
+                          /kline alone lists the server bans (server operators)
+  /unkline MASK           lift a server ban (server operators)
+  /wallops text           a message to every operator (server operators)
 A password has 6 to 300 characters, no spaces, and does not start with #.
 A line that starts with / is a command; start it with // to say it as text."""
 
@@ -77,11 +89,19 @@ class PlainSession:
     # -- lifecycle (called by the network layer) ------------------------------------------------------------
 
     def start(self) -> None:
-        user = self.user = self.hub.connect(
-            self, self.link, username="plain", realname="plain-text user", host=self.link.peer_host
-        )
+        try:
+            user = self.user = self.hub.connect(
+                self, self.link, username="plain", realname="plain-text user", host=self.link.peer_host
+            )
+        except ChatError as exc:  # a server ban (K-line)
+            self.error(exc.message)
+            self.link.close("K-Lined" if exc.reason is Reason.K_LINED else exc.message)
+            return
         self.notice(f"Welcome to {self.options.server_name}, {user.nick}! Type /help for commands.")
-        self.join(self.options.default_room)
+        try:
+            self.join(self.options.default_room)
+        except ChatError as exc:  # the room is full, or bans this user
+            self.error(f"{exc.message}; /join #room to go to another room")
 
     def data_received(self, data: bytes) -> None:
         for raw in self.lines.feed(data):
@@ -113,6 +133,8 @@ class PlainSession:
     # -- the core's Client interface ------------------------------------------------------------------------
 
     def disconnect(self, reason: str) -> None:
+        if self.user is not None:
+            self.error(f"Closing Link: {self.link.peer_host} ({reason})")
         self.leave(reason)
 
     def render(self, event: Event) -> bytes | None:
@@ -329,4 +351,12 @@ COMMANDS: dict[str, Callable[[PlainSession, str], None]] = {
     "identify": accounts.cmd_login,
     "logout": accounts.cmd_logout,
     "password": accounts.cmd_password,
+    "oper": operators.cmd_oper,
+    "kick": operators.cmd_kick,
+    "ban": operators.cmd_ban,
+    "unban": operators.cmd_unban,
+    "kill": operators.cmd_kill,
+    "kline": operators.cmd_kline,
+    "unkline": operators.cmd_unkline,
+    "wallops": operators.cmd_wallops,
 }

@@ -1,19 +1,60 @@
-"""Server operators: OPER, KILL and WALLOPS."""
+"""Server operators: OPER, KILL, WALLOPS, KLINE, UNKLINE, STATS and REHASH.
+
+OPER checks the configured password (a scrypt hash off the loop, or clear text, see core.opers); while a
+check runs the session holds an attempt token in ``auth_pending``, as account logins do, so a second attempt
+waits its turn and an answer arriving after the client left is dropped.
+
+K-lines (core.klines) take ergo's and ratbox's syntax::
+
+    KLINE [ANDKILL] [MYSELF] [<duration>] <mask> [ON <server>] [:<reason>]
+    KLINE LIST                      (ergo)  /  STATS k   (ratbox: 216 RPL_STATSKLINE, 219)
+    UNKLINE <mask>
+
+A duration is minutes (``10``) or has units (``2h``, ``1d12h``); without one a K-line is permanent. Matching
+users are always disconnected (ANDKILL is accepted and implied); a mask matching the operator is refused
+unless MYSELF is given. Answers are server NOTICEs, as ergo sends them; the other operators are told too.
+"""
 
 from __future__ import annotations
 
-import hmac
+import logging
+import time
 from typing import TYPE_CHECKING
 
+from ....core.errors import ChatError
+from ....core.klines import describe, format_duration, parse_duration, shown_reason
+from ....core.model import User
+from ....core.opers import check_oper
 from ....wire import numerics as n
 from ....wire.irc import Message
 from ..render import line, mode_params
 from ..table import command
+from .accounts import begin, finish
 
 if TYPE_CHECKING:
     from ..session import IrcSession
 
+log = logging.getLogger("hubbub.oper")
+
 NOT_OPER = "Permission Denied- You're not an IRC operator"
+
+RPL_STATSKLINE = "216"
+RPL_ENDOFSTATS = "219"
+RPL_STATSUPTIME = "242"
+RPL_REHASHING = "382"
+
+#: What RPL_REHASHING names as the configuration file (the protocol layer does not know its path).
+CONFIG_NAME = "config"
+
+
+def _oper_user(session: IrcSession) -> User | None:
+    """The session's user if it is an operator; otherwise None, after sending 481."""
+    user = session.user
+    assert user is not None
+    if not user.oper:
+        session.numeric(n.ERR_NOPRIVILEGES, NOT_OPER)
+        return None
+    return user
 
 
 @command("OPER", min_params=2)
@@ -22,37 +63,153 @@ def oper(session: IrcSession, msg: Message) -> None:
     user = session.user
     assert user is not None
     name, password = msg.params[0], msg.params[1]
-    expected = session.options.opers.get(name)
-    if expected is None:
-        session.numeric(n.ERR_NOOPERHOST, "No O-lines for your host")
+    if session.auth_pending is not None:
+        session.fail("OPER", "IN_PROGRESS", description="Another password check is in progress")
         return
-    if not hmac.compare_digest(password.encode(), expected.encode()):
-        session.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
-        return
-    changes = session.hub.make_oper(user, name)
-    session.numeric(n.RPL_YOUREOPER, "You are now an IRC operator")
-    if changes:
-        session.send(line(f":{user.nick} MODE {user.nick} :{mode_params(changes)[0]}"))
+    token = begin(session)
+
+    def done(ok: bool | None) -> None:
+        if not finish(session, token) or session.user is not user:
+            return  # the client left meanwhile
+        if ok is None:
+            session.numeric(n.ERR_NOOPERHOST, "No O-lines for your host")
+        elif not ok:
+            session.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
+        else:
+            changes = session.hub.make_oper(user, name)
+            session.numeric(n.RPL_YOUREOPER, "You are now an IRC operator")
+            if changes:
+                session.send(line(f":{user.nick} MODE {user.nick} :{mode_params(changes)[0]}"))
+
+    check_oper(session.hub, session.options.opers, user, name, password, done)
 
 
 @command("KILL", min_params=1)
 def kill(session: IrcSession, msg: Message) -> None:
     """KILL <nick> :<reason>: disconnect someone from the server (operators only)."""
-    user = session.user
-    assert user is not None
-    if not user.oper:
-        session.numeric(n.ERR_NOPRIVILEGES, NOT_OPER)
+    user = _oper_user(session)
+    if user is None:
         return
     reason = msg.params[1] if len(msg.params) > 1 and msg.params[1] else "No reason given"
-    session.hub.kill(user, msg.params[0], reason)
+    target = session.hub.kill(user, msg.params[0], reason)
+    log.info("KILL: %s killed %s (%s)", user.hostmask, target.hostmask, reason[:200])
 
 
 @command("WALLOPS", min_params=1)
 def wallops(session: IrcSession, msg: Message) -> None:
     """WALLOPS :<text>: send a message to everyone with user mode +w (operators only)."""
-    user = session.user
-    assert user is not None
-    if not user.oper:
-        session.numeric(n.ERR_NOPRIVILEGES, NOT_OPER)
+    user = _oper_user(session)
+    if user is None:
         return
     session.hub.wallops(user, msg.params[0])
+
+
+def tell_opers(session: IrcSession, text: str) -> None:
+    """A server notice to the operator acting (as a reply) and to every other operator."""
+    hub = session.hub
+    me = session.user
+    assert me is not None
+    session.server_line("NOTICE", me.nick, text)
+    for other in list(hub.users.values()):
+        if other.oper and other is not me:
+            hub.notify(other, text)
+
+
+@command("KLINE", min_params=1)
+def kline(session: IrcSession, msg: Message) -> None:
+    """KLINE [duration] <user@host> :<reason>: ban a mask from the server (minutes, or 2h, 1d; none:
+    permanent); KLINE LIST shows the K-lines (operators only)."""
+    user = _oper_user(session)
+    if user is None:
+        return
+    hub = session.hub
+    params = list(msg.params)
+    if params[0].upper() == "LIST":
+        records = hub.klines.records()
+        now = hub.klines.now()
+        count = len(records)
+        session.server_line(
+            "NOTICE", user.nick, f"There {'is 1 K-line' if count == 1 else f'are {count} K-lines'}"
+        )
+        for record in records:
+            session.server_line("NOTICE", user.nick, describe(record, now))
+        return
+    myself = False
+    while params and params[0].upper() in ("ANDKILL", "MYSELF"):
+        if params.pop(0).upper() == "MYSELF":
+            myself = True
+    try:
+        duration = parse_duration(params[0]) if params else None
+        if duration is not None:
+            params.pop(0)
+        if not params or not params[0]:
+            session.numeric(n.ERR_NEEDMOREPARAMS, "KLINE", "Not enough parameters")
+            return
+        mask = params.pop(0)
+        if len(params) >= 2 and params[0].upper() == "ON":
+            del params[:2]  # one server: every K-line is ours
+        reason = " ".join(params) or "No reason given"
+        record, killed = hub.klines.add(user, mask, reason, duration, myself=myself)
+    except ChatError as exc:
+        session.server_line("NOTICE", user.nick, exc.message)
+        return
+    length = f"for {format_duration(duration)}" if duration else "permanently"
+    log.info("KLINE: %s banned %s %s: %s", user.hostmask, record.mask, length, record.reason[:200])
+    text = f"{user.nick} added a K-line {length} on {record.mask}: {record.reason}"
+    if killed:
+        text += f" (disconnected: {', '.join(killed)})"
+    tell_opers(session, text)
+
+
+@command("UNKLINE", min_params=1)
+def unkline(session: IrcSession, msg: Message) -> None:
+    """UNKLINE <user@host>: lift a K-line (operators only)."""
+    user = _oper_user(session)
+    if user is None:
+        return
+    try:
+        record = session.hub.klines.remove(user, msg.params[0])
+    except ChatError as exc:
+        session.server_line("NOTICE", user.nick, exc.message)
+        return
+    log.info("UNKLINE: %s lifted the K-line on %s", user.hostmask, record.mask)
+    tell_opers(session, f"{user.nick} removed the K-line on {record.mask}")
+
+
+@command("STATS", min_params=1)
+def stats(session: IrcSession, msg: Message) -> None:
+    """STATS <letter>: server statistics; k: the K-lines (operators only), u: the uptime."""
+    user = session.user
+    assert user is not None
+    letter = msg.params[0][:1]
+    if letter in ("k", "K"):
+        if not user.oper:
+            session.numeric(n.ERR_NOPRIVILEGES, NOT_OPER)
+            return
+        rows = []
+        for record in session.hub.klines.records():
+            userpart, _, host = record.mask.rpartition("@")
+            rows.append(("K", host, "*", userpart, shown_reason(record.reason)))
+        if rows:
+            session.numerics(rows, RPL_STATSKLINE)
+    elif letter == "u":
+        up = int(time.time() - session.hub.started)
+        days, rest = divmod(up, 86400)
+        clock = time.strftime("%H:%M:%S", time.gmtime(rest))
+        session.numeric(RPL_STATSUPTIME, f"Server Up {days} days {clock}")
+    session.numeric(RPL_ENDOFSTATS, letter or "*", "End of /STATS report")
+
+
+@command("REHASH")
+def rehash(session: IrcSession, msg: Message) -> None:
+    """REHASH: reload the server's configuration file (operators only)."""
+    user = _oper_user(session)
+    if user is None:
+        return
+    ok, why = session.hub.rehash()
+    log.log(logging.INFO if ok else logging.WARNING, "REHASH by %s: %s", user.hostmask, why)
+    if ok:
+        session.numeric(RPL_REHASHING, CONFIG_NAME, "Rehashing")
+        session.server_line("NOTICE", user.nick, why)
+    else:
+        session.server_line("NOTICE", user.nick, f"REHASH failed: {why}")

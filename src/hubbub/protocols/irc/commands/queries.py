@@ -294,6 +294,8 @@ def _send_whois(session: IrcSession, viewer: User, target: User) -> None:
         session.numeric(n.RPL_WHOISMODES, nick, "is using modes +" + "".join(sorted(target.modes)))
     if target.account:
         session.numeric(n.RPL_WHOISACCOUNT, nick, target.account, "is logged in as")
+    if getattr(target.mailbox, "secure", False):  # the user's connection (a Link) is over TLS
+        session.numeric(n.RPL_WHOISSECURE, nick, "is using a secure connection")
     now = time.time()
     session.numeric(
         n.RPL_WHOISIDLE,

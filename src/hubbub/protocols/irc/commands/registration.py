@@ -5,10 +5,10 @@ from __future__ import annotations
 import hmac
 from typing import TYPE_CHECKING
 
-from ....core.errors import ChatError
+from ....core.errors import ChatError, Reason
 from ....wire import numerics as n
 from ....wire.irc import Message
-from ...irc.caps import CAPS, Cap
+from ...irc.caps import CAPS, Cap, sts_value
 from ..render import line
 from ..table import command
 from .info import lusers_text, motd_text
@@ -77,11 +77,17 @@ def cap(session: IrcSession, msg: Message) -> None:
         if len(msg.params) > 1 and msg.params[1].isdigit():
             version = int(msg.params[1])
         session.cap_version = max(session.cap_version, version)
+        values = {name: value for name, (_, value) in CAPS.items()}
+        options = session.options
+        sts = sts_value(options.sts_port, options.sts_duration, session.link.secure)
+        if sts and version >= 302:
+            # Advertised only (a CAP REQ for it is refused, NAK, as the spec allows), and only with its value.
+            values["sts"] = sts
         if version >= 302:
             session.set_caps(session.caps | Cap.CAP_NOTIFY)  # implied by CAP LS 302
-            tokens = [f"{name}={value}" if value else name for name, (_, value) in CAPS.items()]
+            tokens = [f"{name}={value}" if value else name for name, value in sorted(values.items())]
         else:
-            tokens = list(CAPS)
+            tokens = sorted(values)
         _send_cap_list(session, me, "LS", tokens)
     elif sub == "LIST":
         enabled = [name for name, (bit, _) in CAPS.items() if session.caps & bit]
@@ -167,6 +173,11 @@ def try_register(session: IrcSession) -> None:
             account=session.account,
         )
     except ChatError as exc:
+        if exc.reason is Reason.K_LINED:  # a server ban: 465, then the connection ends
+            session.numeric(n.ERR_YOUREBANNEDCREEP, exc.message)
+            session.send(line(f"ERROR :Closing Link: {link.peer_host} (K-Lined: {exc.subject})"))
+            session.close("K-Lined")
+            return
         session.nick = ""
         session.chat_error(exc)
         return

@@ -1,0 +1,80 @@
+"""Logging: one line per event on standard error, as text or as JSON lines (``--log-format``).
+
+Text: ``2026-11-29 09:36:12,345 INFO hubbub.net: #12 connected from 203.0.113.5:51234 (plain text)``.
+JSON: one object per line, ``{"time": "2026-11-29T09:36:12.345Z", "level": "info", "logger": "hubbub.net",
+"message": "...", ...}`` with any ``extra=`` fields of the call added as keys.
+
+Passwords are never logged. Message text (what users say) is not logged either unless ``--log-bodies`` is on:
+code that would log a message's text passes it through :func:`body`, which keeps it only then.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import IO, Any
+
+from .config import Config
+
+__all__ = ["JsonFormatter", "bodies_logged", "body", "configure"]
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+#: The attributes every LogRecord has: anything else on a record came from ``extra=``.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+_handler: logging.Handler | None = None
+_log_bodies = False
+
+
+class JsonFormatter(logging.Formatter):
+    """A record as one line of JSON: time (UTC, ISO 8601), level, logger, message and any extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        entry: dict[str, Any] = {
+            "time": f"{stamp}.{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_") and key not in entry:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, default=str)
+
+
+def configure(config: Config, stream: IO[str] | None = None) -> None:
+    """Send the log to ``stream`` (standard error) in ``config.log_format`` at ``config.log_level``.
+
+    Called again (on a reload), it changes the format and level of the same handler in place.
+    """
+    global _handler, _log_bodies
+    root = logging.getLogger()
+    if _handler is None or stream is not None:
+        if _handler is not None:
+            root.removeHandler(_handler)
+        _handler = logging.StreamHandler(stream or sys.stderr)
+        root.addHandler(_handler)
+    formatter: logging.Formatter = (
+        JsonFormatter() if config.log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    )
+    _handler.setFormatter(formatter)
+    root.setLevel(config.log_level.upper())
+    _log_bodies = config.log_bodies
+
+
+def bodies_logged() -> bool:
+    """Whether message text may be logged (``--log-bodies``)."""
+    return _log_bodies
+
+
+def body(text: str) -> str:
+    """``text`` (what a user said) for a log line: itself with ``--log-bodies``, else only its length."""
+    return text if _log_bodies else f"<{len(text)} characters>"

@@ -1,0 +1,158 @@
+"""Flood control: a budget of lines and bytes per client, which slows a client before it disconnects it.
+
+Each client that is not exempt has two token buckets (kept as the time each would be full again, as in the
+generic cell rate algorithm): ``lines`` lines per second with a burst of ``burst`` lines, and ``bytes`` bytes
+per second with a burst of ``byte_burst`` bytes. Input within the budget goes straight to the session. Input
+over it is *held* and passed on as the buckets refill (the network layer stops reading from the client
+meanwhile), so a burst is delayed, not dropped, as ergo's "fakelag" does. A client whose held input would take
+more than ``kill`` seconds of budget to pass on is behind by that much: it is disconnected ("Excess Flood").
+
+Nothing here knows a socket or a loop: times are passed in, so the tests use their own clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+__all__ = ["BYTE_BURST_FACTOR", "MIN_WAIT", "Bucket", "Flood", "FloodLimits"]
+
+#: A client may send this many seconds' worth of its byte budget in a burst.
+BYTE_BURST_FACTOR = 8
+#: The shortest wait before held input is looked at again (no busy timers).
+MIN_WAIT = 0.005
+#: Held input is passed on in pieces of at least this many bytes (a long line need not wait for every byte).
+BYTE_QUANTUM = 512
+#: Rounding slack for token counts computed from floating-point times.
+EPSILON = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class FloodLimits:
+    #: Lines per second, and lines in a burst.
+    lines: float = 4.0
+    burst: int = 20
+    #: Bytes per second, and bytes in a burst.
+    bytes: float = 4096.0
+    byte_burst: float = BYTE_BURST_FACTOR * 4096.0
+    #: Seconds a client's input may be behind its budget before it is disconnected.
+    kill: float = 20.0
+
+    @classmethod
+    def from_config(cls, config: Config) -> FloodLimits | None:
+        """The configured limits, or None when flood control is off."""
+        if not config.flood_control:
+            return None
+        return cls(
+            lines=float(config.flood_lines),
+            burst=config.flood_burst,
+            bytes=float(config.flood_bytes),
+            byte_burst=float(BYTE_BURST_FACTOR * config.flood_bytes),
+            kill=config.flood_kill,
+        )
+
+
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Bucket:
+    """A token bucket of ``capacity`` tokens refilled at ``rate`` per second, kept as ``full_at``: the time it
+    is full again (in the past: it is full)."""
+
+    __slots__ = ("full_at", "rate", "window")
+
+    def __init__(self, rate: float, capacity: float) -> None:
+        if rate <= 0 or capacity <= 0:
+            raise ValueError("a bucket needs a positive rate and capacity")
+        self.rate = rate
+        #: Seconds to refill from empty.
+        self.window = capacity / rate
+        self.full_at = 0.0
+
+    def room(self, now: float) -> float:
+        """Tokens available at ``now``."""
+        return (self.window - max(self.full_at - now, 0.0)) * self.rate
+
+    def behind(self, amount: float, now: float) -> float:
+        """Seconds past the budget that taking ``amount`` tokens at ``now`` would put the bucket (0 or less:
+        they fit); also how long to wait until they fit."""
+        return max(self.full_at, now) + amount / self.rate - self.window - now
+
+    def take(self, amount: float, now: float) -> None:
+        self.full_at = max(self.full_at, now) + amount / self.rate
+
+
+class Flood:
+    """One client's input budget, and the input over it waiting to be passed on (``held``)."""
+
+    __slots__ = ("bytes", "eof", "held", "kill", "lines", "paused", "timer")
+
+    def __init__(self, limits: FloodLimits) -> None:
+        self.lines = Bucket(limits.lines, limits.burst)
+        self.bytes = Bucket(limits.bytes, limits.byte_burst)
+        self.kill = limits.kill
+        #: Input read but not yet passed on, oldest first.
+        self.held = b""
+        #: The peer's EOF came while input was held: pass it on after the input.
+        self.eof = False
+        #: Whether the network layer stopped reading from this client (set and cleared by the network layer).
+        self.paused = False
+        #: The network layer's timer for the next release (None: none is due).
+        self.timer: Timer | None = None
+
+    def take(self, data: bytes, now: float) -> bool:
+        """Charge ``data`` and return True if it fits the budget and nothing is held; else charge nothing and
+        return False (the caller then holds it)."""
+        if self.held:
+            return False
+        lines = data.count(b"\n")
+        size = len(data)
+        if self.lines.behind(lines, now) <= 0.0 and self.bytes.behind(size, now) <= 0.0:
+            self.lines.take(lines, now)
+            self.bytes.take(size, now)
+            return True
+        return False
+
+    def hold(self, data: bytes, now: float) -> float:
+        """Add ``data`` to the held input; return :meth:`lag` (over ``kill``: disconnect the client)."""
+        self.held += data
+        return self.lag(now)
+
+    def lag(self, now: float) -> float:
+        """Seconds the client is behind its budget: how long its held input takes to pass, beyond a burst."""
+        held = self.held
+        if not held:
+            return 0.0
+        return max(self.lines.behind(held.count(b"\n"), now), self.bytes.behind(len(held), now))
+
+    def release(self, now: float) -> tuple[bytes, float]:
+        """Take from the held input what the budget allows at ``now``: (the bytes to pass on, the seconds to
+        wait before calling again; 0 when nothing is held any more)."""
+        held = self.held
+        if not held:
+            return b"", 0.0
+        lines = int(self.lines.room(now) + EPSILON)
+        # Up to (not including) the first newline that does not fit: the start of a line costs no line token.
+        cut = -1
+        for _ in range(lines + 1):
+            cut = held.find(b"\n", cut + 1)
+            if cut < 0:
+                cut = len(held)
+                break
+        cut = min(cut, int(self.bytes.room(now) + EPSILON))
+        out = held[:cut]
+        rest = self.held = held[cut:]
+        if out:
+            self.lines.take(out.count(b"\n"), now)
+            self.bytes.take(cut, now)
+        if not rest:
+            return out, 0.0
+        bucket = self.bytes
+        wait = bucket.behind(min(len(rest), BYTE_QUANTUM, bucket.window * bucket.rate), now)
+        if rest[:1] == b"\n":
+            wait = max(wait, self.lines.behind(1, now))
+        return out, max(wait, MIN_WAIT)

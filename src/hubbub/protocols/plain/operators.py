@@ -1,0 +1,212 @@
+"""Operator commands for plain-text users.
+
+Room operators (the current room): ``/kick NICK [reason]``, ``/ban [MASK]`` and ``/unban MASK`` (the room's
++b list: ``/ban`` alone shows it). Server operators: ``/oper NAME PASSWORD`` first, then
+``/kill NICK [reason]``, ``/kline [DURATION] MASK [reason]`` (``/kline`` alone lists the K-lines),
+``/unkline MASK`` and ``/wallops text``. These are the IRC commands (KICK, MODE +b, OPER, KILL, KLINE,
+UNKLINE, WALLOPS) with the same rules, because both go through the hub.
+
+A password check runs off the loop (see core.opers): like the account commands, a session runs one at a time
+(``session.busy``) and drops an answer that arrives after its user left. The password is never echoed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from ...core.errors import ChatError, Reason
+from ...core.klines import describe, format_duration, parse_duration
+from ...core.model import Room, User
+from ...core.modes import ModeRequest
+from ...core.opers import check_oper
+
+if TYPE_CHECKING:
+    from .session import PlainSession
+
+__all__ = [
+    "cmd_ban",
+    "cmd_kick",
+    "cmd_kill",
+    "cmd_kline",
+    "cmd_oper",
+    "cmd_unban",
+    "cmd_unkline",
+    "cmd_wallops",
+]
+
+log = logging.getLogger("hubbub.oper")
+
+_NOT_OPER = "You are not a server operator: /oper NAME PASSWORD first"
+
+
+def _oper(session: PlainSession) -> User:
+    user = session.user
+    assert user is not None
+    if not user.oper:
+        raise ChatError(Reason.NO_PRIVILEGES, "", _NOT_OPER)
+    return user
+
+
+def _room(session: PlainSession) -> tuple[User, Room]:
+    user = session.user
+    assert user is not None
+    room = session.current_room()
+    if room is None:
+        raise ChatError(Reason.NOT_IN_ROOM, "", "You are not in a room: /join #room first")
+    return user, room
+
+
+def tell_opers(session: PlainSession, text: str) -> None:
+    """A notice to the operator acting and to every other operator."""
+    hub = session.hub
+    me = session.user
+    session.notice(text)
+    for other in list(hub.users.values()):
+        if other.oper and other is not me:
+            hub.notify(other, text)
+
+
+def cmd_oper(session: PlainSession, arg: str) -> None:
+    """``/oper NAME PASSWORD``."""
+    user = session.user
+    assert user is not None
+    words = arg.split()
+    if len(words) != 2:
+        session.error("Usage: /oper NAME PASSWORD")
+        return
+    if user.oper:
+        session.error(f"You are already operator {user.oper}")
+        return
+    if session.busy:
+        session.error("Wait: your last password is still being checked")
+        return
+    session.busy = True
+    name, password = words
+
+    def done(ok: bool | None) -> None:
+        session.busy = False
+        if session.user is not user:
+            return  # the session closed meanwhile
+        if not ok:
+            session.error("OPER failed: wrong name or password")
+            return
+        session.hub.make_oper(user, name)
+        user.modes.add("w")  # a plain-text operator sees the wallops: it has no MODE command to ask
+        session.notice(f"You are now a server operator ({name}). /help lists the operator commands")
+
+    check_oper(session.hub, session.options.opers, user, name, password, done)
+
+
+def cmd_kick(session: PlainSession, arg: str) -> None:
+    """``/kick NICK [reason]``: the current room."""
+    user, room = _room(session)
+    nick, _, reason = arg.partition(" ")
+    if not nick:
+        session.error("Usage: /kick NICK [reason]")
+        return
+    event = session.hub.kick(user, room, nick, reason.strip())
+    session.notice(f"You kicked {event.target.nick} from {room.name} ({event.reason})")
+
+
+def _ban(session: PlainSession, arg: str, sign: str) -> None:
+    user, room = _room(session)
+    mask = arg.split(maxsplit=1)[0] if arg else ""
+    if not mask:
+        if sign == "-":
+            session.error("Usage: /unban MASK")
+            return
+        bans = room.lists["b"]
+        if not bans:
+            session.notice(f"Nobody is banned from {room.name}")
+            return
+        session.send_lines(
+            [f"* {len(bans)} ban{'s' if len(bans) != 1 else ''} on {room.name}:"]
+            + [f"*   {entry.mask} (set by {entry.set_by.partition('!')[0]})" for entry in bans]
+        )
+        return
+    event, errors = session.hub.change_room_modes(user, room, ModeRequest([(sign + "b", mask)], [], [], []))
+    if errors:
+        raise errors[0]
+    if event is None:
+        already = "already banned" if sign == "+" else "not banned"
+        session.error(f"{mask} is {already} on {room.name}")
+        return
+    shown = event.changes[0][1]
+    session.notice(f"{'Banned' if sign == '+' else 'Unbanned'} {shown} on {room.name}")
+
+
+def cmd_ban(session: PlainSession, arg: str) -> None:
+    """``/ban [MASK]``: add to the current room's ban list, or show it."""
+    _ban(session, arg, "+")
+
+
+def cmd_unban(session: PlainSession, arg: str) -> None:
+    """``/unban MASK``."""
+    _ban(session, arg, "-")
+
+
+def cmd_kill(session: PlainSession, arg: str) -> None:
+    """``/kill NICK [reason]``."""
+    user = _oper(session)
+    nick, _, reason = arg.partition(" ")
+    if not nick:
+        session.error("Usage: /kill NICK [reason]")
+        return
+    reason = reason.strip() or "No reason given"
+    target = session.hub.kill(user, nick, reason)
+    log.info("KILL: %s killed %s (%s)", user.hostmask, target.hostmask, reason[:200])
+    if target is not user:
+        session.notice(f"You disconnected {target.nick} ({reason})")
+
+
+def cmd_kline(session: PlainSession, arg: str) -> None:
+    """``/kline [DURATION] MASK [reason]``; ``/kline`` or ``/kline list`` lists them."""
+    user = _oper(session)
+    hub = session.hub
+    words = arg.split()
+    if not words or (len(words) == 1 and words[0].lower() == "list"):
+        records = hub.klines.records()
+        now = hub.klines.now()
+        if not records:
+            session.notice("There are no K-lines. Usage: /kline [TIME] MASK [reason]")
+            return
+        lines = [f"* {len(records)} K-line{'s' if len(records) != 1 else ''}:"]
+        session.send_lines(lines + [f"*   {describe(record, now)}" for record in records])
+        return
+    duration = parse_duration(words[0])
+    if duration is not None:
+        words.pop(0)
+    if not words:
+        session.error("Usage: /kline [TIME] MASK [reason]")
+        return
+    mask, reason = words[0], " ".join(words[1:]) or "No reason given"
+    record, killed = hub.klines.add(user, mask, reason, duration)
+    length = f"for {format_duration(duration)}" if duration else "permanently"
+    log.info("KLINE: %s banned %s %s: %s", user.hostmask, record.mask, length, record.reason[:200])
+    text = f"{user.nick} added a K-line {length} on {record.mask}: {record.reason}"
+    if killed:
+        text += f" (disconnected: {', '.join(killed)})"
+    tell_opers(session, text)
+
+
+def cmd_unkline(session: PlainSession, arg: str) -> None:
+    """``/unkline MASK``."""
+    user = _oper(session)
+    if not arg:
+        session.error("Usage: /unkline MASK")
+        return
+    record = session.hub.klines.remove(user, arg.split(maxsplit=1)[0])
+    log.info("UNKLINE: %s lifted the K-line on %s", user.hostmask, record.mask)
+    tell_opers(session, f"{user.nick} removed the K-line on {record.mask}")
+
+
+def cmd_wallops(session: PlainSession, arg: str) -> None:
+    """``/wallops text``."""
+    user = _oper(session)
+    if not arg:
+        session.error("Usage: /wallops text")
+        return
+    session.hub.wallops(user, arg)
+    if "w" not in user.modes:
+        session.notice(f"Wallops sent: {arg}")
