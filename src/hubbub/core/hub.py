@@ -831,20 +831,7 @@ class Hub:
         user.last_active = event.time
         self.messages_in += 1
         if self.history and not status and kind is not MessageKind.TAGS:
-            self.history_writes += 1
-            self.store.append(
-                StoredMessage(
-                    0,
-                    event.msgid,
-                    event.time,
-                    room.key,
-                    room.name,
-                    f"{user.nick}!{user.username}@{user.host}",
-                    user.account or None,
-                    kind.value,
-                    text,
-                )
-            )
+            self._record(event, room.key, room.name)
         if status:
             ops = [m for m, s in members.items() if "o" in s]
             self.messages_out += len(ops) - (user in ops)
@@ -868,27 +855,33 @@ class Hub:
         user.last_active = event.time
         self.messages_in += 1
         if self.history and kind is not MessageKind.TAGS:
-            self.history_writes += 1
             one, other = party(user), party(target)
-            self.store.append(
-                StoredMessage(
-                    0,
-                    event.msgid,
-                    event.time,
-                    private_conversation(one, other),
-                    target.nick,
-                    f"{user.nick}!{user.username}@{user.host}",
-                    user.account or None,
-                    kind.value,
-                    text,
-                    (one, other) if one != other else (one,),
-                )
-            )
+            parties = (one, other) if one != other else (one,)
+            self._record(event, private_conversation(one, other), target.nick, parties)
         data = target.client.render(event)
         if data:
             self.messages_out += 1
             target.send(data)
         return event
+
+    def _record(self, event: Message, conversation: str, target: str, parties: tuple[str, ...] = ()) -> None:
+        """Keep ``event`` in the history of ``conversation`` (see core.history for the keys)."""
+        user = event.user
+        self.history_writes += 1
+        self.store.append(
+            StoredMessage(
+                0,
+                event.msgid,
+                event.time,
+                conversation,
+                target,
+                user.hostmask,
+                user.account or None,
+                event.kind.value,
+                event.text,
+                parties,
+            )
+        )
 
     # -- fan-out -----------------------------------------------------------------------------------------
 

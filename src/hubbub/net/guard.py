@@ -18,6 +18,10 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 __all__ = [
     "EXEMPT",
@@ -87,6 +91,19 @@ class GuardLimits:
     #: Networks (CIDR notation) exempt from the per-address, per-network and rate limits.
     exempt: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
 
+    @classmethod
+    def from_config(cls, config: Config) -> GuardLimits:
+        return cls(
+            max_clients=config.max_clients,
+            max_per_ip=config.max_per_ip,
+            max_per_cidr=config.max_per_cidr,
+            cidr_v4=config.cidr_v4,
+            cidr_v6=config.cidr_v6,
+            connect_rate=config.connect_rate,
+            connect_window=config.connect_window,
+            exempt=config.limit_exempt,
+        )
+
 
 class Ticket:
     """An admitted connection's place in the counts, handed back to :meth:`Guard.release`."""
@@ -116,15 +133,8 @@ class _Address:
 
 class Guard:
     def __init__(self, limits: GuardLimits, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limits = limits
         self.clock = clock
-        self.max_clients = limits.max_clients or default_max_clients()
-        #: (version, network bits, mask) of each exempt network.
-        self.exempt = _networks(limits.exempt)
-        self.shift_v4 = 32 - min(32, limits.cidr_v4)
-        self.shift_v6 = 128 - min(128, limits.cidr_v6)
-        #: Attempts regained per second.
-        self.refill = limits.connect_rate / limits.connect_window
+        self.reconfigure(limits)
         #: Live connections, all addresses together.
         self.total = 0
         self.addresses: dict[str, _Address] = {}
@@ -132,6 +142,17 @@ class Guard:
         #: Connections refused, by kind (see REFUSALS).
         self.refusals = dict.fromkeys(REFUSALS, 0)
         self._next_sweep = 0.0
+
+    def reconfigure(self, limits: GuardLimits) -> None:
+        """Apply new limits; the connections counted so far stay counted (and are released as before)."""
+        self.limits = limits
+        self.max_clients = limits.max_clients or default_max_clients()
+        #: (version, network bits, mask) of each exempt network.
+        self.exempt = _networks(limits.exempt)
+        self.shift_v4 = 32 - min(32, limits.cidr_v4)
+        self.shift_v6 = 128 - min(128, limits.cidr_v6)
+        #: Attempts regained per second.
+        self.refill = limits.connect_rate / limits.connect_window
 
     def admit(self, host: str) -> Ticket:
         """Count a new connection from ``host`` (its IP address as text) and return its ticket, or raise

@@ -81,18 +81,7 @@ class Server:
         #: The TLS listeners' context (None: no TLS listener); SIGHUP reloads its certificate in place.
         self.tls_context: ssl.SSLContext | None = None
         #: Connection limits (checked in attach) and flood control (None: off).
-        self.guard = Guard(
-            GuardLimits(
-                max_clients=config.max_clients,
-                max_per_ip=config.max_per_ip,
-                max_per_cidr=config.max_per_cidr,
-                cidr_v4=config.cidr_v4,
-                cidr_v6=config.cidr_v6,
-                connect_rate=config.connect_rate,
-                connect_window=config.connect_window,
-                exempt=config.limit_exempt,
-            )
-        )
+        self.guard = Guard(GuardLimits.from_config(config))
         self.flood_limits = FloodLimits.from_config(config)
         #: Counters for the metrics endpoint (plain ints, read when it is scraped; see hubbub.metrics).
         self.bytes_in = 0
@@ -425,23 +414,9 @@ class Server:
 
     def _reload_guard(self, config: Config) -> None:
         """New connection limits; the connections counted so far stay counted (and are released as before)."""
-        old = self.guard
-        limits = GuardLimits(
-            max_clients=config.max_clients,
-            max_per_ip=config.max_per_ip,
-            max_per_cidr=config.max_per_cidr,
-            cidr_v4=config.cidr_v4,
-            cidr_v6=config.cidr_v6,
-            connect_rate=config.connect_rate,
-            connect_window=config.connect_window,
-            exempt=config.limit_exempt,
-        )
-        if limits == old.limits:
-            return
-        guard = Guard(limits, old.clock)
-        guard.total, guard.addresses, guard.networks = old.total, old.addresses, old.networks
-        guard.refusals = old.refusals
-        self.guard = guard
+        limits = GuardLimits.from_config(config)
+        if limits != self.guard.limits:
+            self.guard.reconfigure(limits)
 
     def reload_tls(self) -> None:
         """Load the TLS certificate and key files again (new connections use them)."""
