@@ -415,6 +415,45 @@ def test_accounts(h: Harness) -> None:
     assert h.store.get_account("bob") == Account("Bob", "hb", 300.0, {})
 
 
+def test_put_account_inserts_or_replaces_exactly(h: Harness) -> None:
+    assert h.store.all_accounts() == {}
+    h.store.create_account("alice", "Alice", "hash1", 100.0)
+    h.store.set_account_setting("alice", "lang", "fr")
+    h.store.set_account_setting("alice", "tz", "UTC")
+    settings = {"lang": "de", "email": "a@example.org"}
+    h.store.put_account("alice", Account("ALICE", "hash2", 150.0, settings))  # replaces, tz removed
+    h.store.put_account("bob", Account("Bob", "hb", 200.0))  # inserts
+    settings["lang"] = "changed by the caller"
+    assert h.store.get_account("alice") == Account(
+        "ALICE", "hash2", 150.0, {"lang": "de", "email": "a@example.org"}
+    )
+    everyone = h.store.all_accounts()
+    assert everyone == {
+        "alice": Account("ALICE", "hash2", 150.0, {"lang": "de", "email": "a@example.org"}),
+        "bob": Account("Bob", "hb", 200.0, {}),
+    }
+    everyone["bob"].settings["lang"] = "xx"  # type: ignore[index]  # copies: the store is unchanged
+    everyone.pop("alice")
+    assert h.store.all_accounts()["bob"].settings == {}
+    assert len(h.store.all_accounts()) == 2
+    h.store.set_account_setting("bob", "lang", "it")  # a put account is an account like the others
+    assert not h.store.create_account("bob", "Bob", "x", 1.0)
+    assert h.store.get_account("bob") == Account("Bob", "hb", 200.0, {"lang": "it"})
+    h.wait(h.durable())
+    if h.kind == "sqlite":
+        with sqlite3.connect(h.path) as conn:
+            assert conn.execute("SELECT * FROM accounts ORDER BY key").fetchall() == [
+                ("alice", "ALICE", "hash2", 150.0),
+                ("bob", "Bob", "hb", 200.0),
+            ]
+            assert conn.execute("SELECT * FROM account_settings ORDER BY key, setting").fetchall() == [
+                ("alice", "email", "a@example.org"),
+                ("alice", "lang", "de"),
+                ("bob", "lang", "it"),
+            ]
+        conn.close()
+
+
 def test_registered_rooms_round_trip(h: Harness) -> None:
     full = RoomRecord(
         key="#dev",
@@ -461,6 +500,33 @@ def test_klines(h: Harness) -> None:
             assert conn.execute("SELECT mask, reason, expires FROM klines").fetchall() == [
                 ("*@203.0.113.*", "more spam", None)
             ]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Replication: msgids and the store's own values
+
+
+def test_has_msgid(h: Harness) -> None:
+    assert not h.store.has_msgid("m0")
+    fill(h.store, 3)
+    h.store.append(message("a\0b", "p1", 5.0, parties=("a", "b")))
+    # at once, before the loop ran (the SQLite store has not committed them yet)
+    assert all(h.store.has_msgid(msgid) for msgid in ("m0", "m1", "m2", "p1"))
+    assert not h.store.has_msgid("m3") and not h.store.has_msgid("") and not h.store.has_msgid("M0")
+    h.wait(h.durable())
+    assert all(h.store.has_msgid(msgid) for msgid in ("m0", "m1", "m2", "p1"))
+    assert not h.store.has_msgid("m3")
+
+
+def test_meta(h: Harness) -> None:
+    assert h.store.get_meta("stream") is None
+    h.store.set_meta("stream", "1700000000000-0")
+    h.store.set_meta("other", "")
+    assert h.store.get_meta("stream") == "1700000000000-0"
+    h.store.set_meta("stream", "1700000000001-5")
+    assert h.store.get_meta("stream") == "1700000000001-5"
+    assert h.store.get_meta("other") == ""
+    assert h.store.get_meta("STREAM") is None
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -586,7 +652,16 @@ def test_migrations_from_an_empty_file(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        expected = {"messages", "messages_fts", "conversations", "parties", "accounts", "rooms", "klines"}
+        expected = {
+            "messages",
+            "messages_fts",
+            "conversations",
+            "parties",
+            "accounts",
+            "rooms",
+            "klines",
+            "meta",
+        }
         assert expected <= tables
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")  # a newer hubbub wrote this file
     with pytest.raises(RuntimeError, match="newer"):
@@ -629,6 +704,114 @@ def test_a_version_1_database_migrates_and_keeps_its_data(tmp_path: Path) -> Non
         assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
         assert conn.execute("SELECT mask FROM klines").fetchall() == [("*@x",)]
     conn.close()
+
+
+def test_a_version_2_database_migrates_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    with sqlite3.connect(path) as conn:  # the schema before the meta table
+        conn.executescript(MIGRATIONS[0] + MIGRATIONS[1])
+        conn.execute("PRAGMA user_version = 2")
+        conn.execute("INSERT INTO accounts VALUES ('alice', 'Alice', 'hash', 1.0)")
+        conn.execute("INSERT INTO account_settings VALUES ('alice', 'lang', 'fr')")
+        conn.execute("INSERT INTO klines VALUES ('*@x', 'r', 'op', 1.0, NULL)")
+    conn.close()
+    store = SqliteStore(path)
+    try:
+        assert store.all_accounts() == {"alice": Account("Alice", "hash", 1.0, {"lang": "fr"})}
+        assert store.load_klines() == [KLineRecord("*@x", "r", "op", 1.0, None)]
+        assert store.get_meta("stream") is None
+        store.set_meta("stream", "42-0")
+    finally:
+        store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),) == (3,)
+        assert conn.execute("SELECT name, value FROM meta").fetchall() == [("stream", "42-0")]
+    conn.close()
+
+
+def test_replicated_accounts_meta_and_msgids_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = SqliteStore(path)
+    store.create_account("alice", "Alice", "hash", 1.0)
+    store.set_account_setting("alice", "tz", "UTC")
+    store.put_account("alice", Account("Alice", "hash2", 1.0, {"lang": "fr"}))
+    store.put_account("bob", Account("Bob", "hb", 2.0, {"tz": "CET"}))
+    fill(store, 3)
+    store.set_meta("stream", "7-0")
+    store.set_meta("stream", "9-1")
+    store.close()
+    again = SqliteStore(path)
+    try:
+        assert again.all_accounts() == {
+            "alice": Account("Alice", "hash2", 1.0, {"lang": "fr"}),
+            "bob": Account("Bob", "hb", 2.0, {"tz": "CET"}),
+        }
+        assert again.get_meta("stream") == "9-1"
+        assert again.has_msgid("m2") and not again.has_msgid("m3")
+    finally:
+        again.close()
+
+
+def test_set_meta_is_committed_after_the_messages_before_it(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    loop = asyncio.new_event_loop()
+    store = SqliteStore(path)
+    store.start(loop)
+    try:
+        fill(store, 50)  # buffered: the loop has not run
+        store.set_meta("stream", "50-0")
+        with sqlite3.connect(path) as conn:  # whenever the value is committed, so are the messages
+            for _ in range(1000):
+                row = conn.execute("SELECT value FROM meta").fetchone()
+                count = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+                assert row is None or count == 50
+                if row is not None:
+                    break
+        conn.close()
+        done: asyncio.Future[None] = loop.create_future()
+        store.when_durable(lambda: done.set_result(None))
+        loop.run_until_complete(asyncio.wait_for(done, TIMEOUT))
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("SELECT name, value FROM meta").fetchall() == [("stream", "50-0")]
+            assert conn.execute("SELECT COUNT(*) FROM messages").fetchone() == (50,)
+        conn.close()
+    finally:
+        store.close()
+        loop.close()
+
+
+def test_has_msgid_does_not_wait_for_the_writer(tmp_path: Path) -> None:
+    loop = asyncio.new_event_loop()
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    store.start(loop)
+    try:
+        fill(store, 5)  # buffered: the loop never runs, so nothing reaches the writer unless a read syncs
+        assert store.has_msgid("m4") and not store.has_msgid("nope")
+        assert store.pending()  # it did not hand the buffer over and wait
+        assert store.latest("#room", 1)[0].msgid == "m4"  # a read does
+        assert not store.pending()
+        assert store.has_msgid("m0") and not store.has_msgid("nope")
+    finally:
+        store.close()
+        loop.close()
+
+
+def test_has_msgid_past_its_memory_of_pending_msgids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hubbub.store.sqlite._RECENT_MAX", 4)
+    loop = asyncio.new_event_loop()
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    store.start(loop)
+    try:
+        fill(store, 7)  # more pending than it remembers: it forgets them and then waits for the writer
+        store.append(message("#room", "m1", 2000.0))  # a repeated msgid
+        assert all(store.has_msgid(f"m{i}") for i in range(7)) and not store.has_msgid("m7")
+        assert not store.pending()
+        fill(store, 3, "#next")
+        assert all(store.has_msgid(f"m{i}") for i in range(7)) and not store.has_msgid("m7")
+        assert store.pending()  # tracked again: no waiting
+    finally:
+        store.close()
+        loop.close()
 
 
 def test_a_row_sqlite_cannot_store_is_dropped_alone(tmp_path: Path) -> None:
@@ -728,6 +911,7 @@ appends = st.tuples(
 )
 queries = st.one_of(
     st.tuples(st.just("latest"), conversations, limits, st.none() | bounds),
+    st.tuples(st.just("has_msgid"), st.integers(0, 8).map(lambda k: f"m{k}")),
     st.tuples(st.sampled_from(("before", "after", "around")), conversations, bounds, limits),
     st.tuples(st.just("between"), conversations, bounds, bounds, limits),
     st.tuples(

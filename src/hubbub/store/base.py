@@ -249,6 +249,15 @@ class Store(Protocol):
         """Replace an existing account's password hash; nothing if there is no account."""
         ...
 
+    def put_account(self, key: str, account: Account) -> None:
+        """Insert or replace the account ``key`` with exactly ``account``: its settings replace the old ones
+        (a replica applying another node's change)."""
+        ...
+
+    def all_accounts(self) -> dict[str, Account]:
+        """Every account (a copy), by key."""
+        ...
+
     def save_room(self, record: RoomRecord) -> None:
         """Insert or replace a registered room."""
         ...
@@ -269,6 +278,18 @@ class Store(Protocol):
 
     def load_klines(self) -> list[KLineRecord]:
         """Every K-line (expired ones too), ordered by mask."""
+        ...
+
+    def has_msgid(self, msgid: str) -> bool:
+        """Whether a message with this msgid is stored (in any conversation), committed or not."""
+        ...
+
+    def get_meta(self, name: str) -> str | None:
+        """The store's own value ``name`` (a position in a shared stream, ...), or ``None``."""
+        ...
+
+    def set_meta(self, name: str, value: str) -> None:
+        """Set the value ``name``, committed in order with the writes before it."""
         ...
 
     def close(self) -> None:

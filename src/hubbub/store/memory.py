@@ -67,6 +67,8 @@ class MemoryStore:
         self._accounts: dict[str, tuple[str, str, float, dict[str, str]]] = {}
         self._rooms: dict[str, RoomRecord] = {}
         self._klines: dict[str, KLineRecord] = {}
+        self._msgids: set[str] = set()
+        self._meta: dict[str, str] = {}
         self._closed = False
 
     # -- writing -------------------------------------------------------------------------------------------
@@ -86,6 +88,7 @@ class MemoryStore:
         if conversation is None:
             conversation = self._conversations[msg.conversation] = _Conversation()
         conversation.add(stored)
+        self._msgids.add(msg.msgid)
         for party in msg.parties:
             self._party_conversations.setdefault(party, set()).add(msg.conversation)
         return stored
@@ -237,6 +240,17 @@ class MemoryStore:
         if record is not None:
             self._accounts[key] = (record[0], password_hash, record[2], record[3])
 
+    def put_account(self, key: str, account: Account) -> None:
+        self._check_open()
+        self._accounts[key] = (account.name, account.password_hash, account.created, dict(account.settings))
+
+    def all_accounts(self) -> dict[str, Account]:
+        self._check_open()
+        return {
+            key: Account(name, password_hash, created, dict(settings))
+            for key, (name, password_hash, created, settings) in self._accounts.items()
+        }
+
     def save_room(self, record: RoomRecord) -> None:
         self._check_open()
         self._rooms[record.key] = record
@@ -262,6 +276,20 @@ class MemoryStore:
     def load_klines(self) -> list[KLineRecord]:
         self._check_open()
         return [self._klines[mask] for mask in sorted(self._klines)]
+
+    # -- replication ---------------------------------------------------------------------------------------
+
+    def has_msgid(self, msgid: str) -> bool:
+        self._check_open()
+        return msgid in self._msgids
+
+    def get_meta(self, name: str) -> str | None:
+        self._check_open()
+        return self._meta.get(name)
+
+    def set_meta(self, name: str, value: str) -> None:
+        self._check_open()
+        self._meta[name] = value
 
 
 def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:

@@ -78,6 +78,10 @@ MIGRATIONS: tuple[str, ...] = (
         expires REAL  -- NULL: permanent
     ) WITHOUT ROWID;
     """,
+    # 3: the store's own key/value pairs (positions in a shared stream)
+    """
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 )
 
 

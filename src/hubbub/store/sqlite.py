@@ -81,6 +81,8 @@ _OLDEST_FIRST = " ORDER BY time, seq LIMIT ?"
 
 #: Hand the append buffer to the writer without waiting for the end of the loop turn past this many rows.
 _BUFFER_MAX = 4096
+#: Msgids of uncommitted messages ``has_msgid`` remembers, at most; past this it waits for the writer.
+_RECENT_MAX = 8192
 #: Rows per INSERT statement, at most (a power of two). Many rows per statement rather than ``executemany``
 #: is faster, and above all the writer then needs the GIL once per statement, not once per row: while the
 #: loop thread is busy, each wait for the GIL can last the whole switch interval (5 ms).
@@ -133,17 +135,20 @@ class _Messages:
 
 @dataclass(slots=True)
 class _Statement:
-    """One write of another kind (accounts, rooms)."""
+    """One write of another kind (accounts, rooms), with the statements that stand or fall with it."""
 
     sql: str
     params: tuple[Any, ...]
+    more: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     tickets = 1
 
     def apply(self, conn: sqlite3.Connection, chunk: int) -> None:
         conn.execute(self.sql, self.params)
+        for sql, params in self.more:
+            conn.execute(sql, params)
 
     def apply_each(self, conn: sqlite3.Connection) -> None:
-        _guarded(conn, self.sql, self.params)
+        _guarded(conn, self.sql, self.params, *self.more)
 
 
 _Op = _Messages | _Statement
@@ -158,14 +163,14 @@ def _guarded(
     conn: sqlite3.Connection,
     sql: str,
     params: tuple[Any, ...],
-    then: tuple[str, tuple[Any, ...]] | None = None,
+    *then: tuple[str, tuple[Any, ...]],
 ) -> None:
     """Run ``sql`` (and ``then``) in a savepoint; on failure log it and undo only this."""
     conn.execute("SAVEPOINT one")
     try:
         conn.execute(sql, params)
-        if then is not None:
-            conn.execute(*then)
+        for more in then:
+            conn.execute(*more)
     except Exception:
         log.exception("store: dropping a write that failed: %.200s %.200r", sql, params)
         conn.execute("ROLLBACK TO one")
@@ -233,6 +238,8 @@ class SqliteStore:
             row[0]: KLineRecord(*row)
             for row in self._rconn.execute("SELECT mask, reason, set_by, set_at, expires FROM klines")
         }
+        #: The ``meta`` table, read once: ``get_meta`` never waits.
+        self._meta: dict[str, str] = dict(self._rconn.execute("SELECT name, value FROM meta").fetchall())
 
         # Loop-side state.
         read = self._rconn.execute
@@ -251,6 +258,11 @@ class SqliteStore:
         self._flush_scheduled = False
         #: Writes issued so far (one per message or statement), compared with ``_done``.
         self._queued = 0
+        #: (write number, msgid) of messages appended but perhaps not committed, oldest first; ``_recent``
+        #: maps each such msgid to its last write number. Writes up to ``_untracked`` were left out of them.
+        self._recent_order: deque[tuple[int, str]] = deque()
+        self._recent: dict[str, int] = {}
+        self._untracked = 0
 
         # Shared with the writer thread, under ``_lock``.
         self._lock = threading.Lock()
@@ -312,6 +324,10 @@ class SqliteStore:
             )
         )
         self._queued += 1
+        self._recent_order.append((self._queued, msg.msgid))
+        self._recent[msg.msgid] = self._queued
+        if len(self._recent_order) > _RECENT_MAX:
+            self._forget_committed()
         if self._loop is None or len(buffer) >= _BUFFER_MAX:
             self._flush()
         elif not self._flush_scheduled:
@@ -343,13 +359,25 @@ class SqliteStore:
             self._queue.append(op)
             self._work.notify()
 
-    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
-        """Queue one statement after everything appended so far."""
+    def _write(self, sql: str, params: tuple[Any, ...], *more: tuple[str, tuple[Any, ...]]) -> None:
+        """Queue one statement (and ``more`` in the same savepoint) after everything appended so far."""
         if self._closed:
             raise StoreClosed("the store is closed")
         self._flush()
         self._queued += 1
-        self._submit(_Statement(sql, params))
+        self._submit(_Statement(sql, params, more))
+
+    def _forget_committed(self) -> None:
+        """Drop the committed messages from ``_recent``; if too many remain, drop them all (untracked)."""
+        order, recent, done = self._recent_order, self._recent, self._done
+        while order and order[0][0] <= done:
+            number, msgid = order.popleft()
+            if recent.get(msgid) == number:
+                del recent[msgid]
+        if len(order) > _RECENT_MAX:
+            order.clear()
+            recent.clear()
+            self._untracked = self._queued
 
     def when_durable(self, callback: Callable[[], None]) -> None:
         loop = self._loop
@@ -659,6 +687,27 @@ class SqliteStore:
             self._accounts[key] = dataclasses.replace(account, password_hash=password_hash)
         self._write("UPDATE accounts SET password_hash = ? WHERE key = ?", (password_hash, key))
 
+    def put_account(self, key: str, account: Account) -> None:
+        settings = dict(account.settings)
+        self._write(
+            "INSERT OR REPLACE INTO accounts (key, name, password_hash, created) VALUES (?, ?, ?, ?)",
+            (key, account.name, account.password_hash, account.created),
+            ("DELETE FROM account_settings WHERE key = ?", (key,)),
+            *[
+                ("INSERT INTO account_settings (key, setting, value) VALUES (?, ?, ?)", (key, setting, value))
+                for setting, value in settings.items()
+            ],
+        )
+        self._accounts[key] = Account(account.name, account.password_hash, account.created, settings)
+
+    def all_accounts(self) -> dict[str, Account]:
+        if self._closed:
+            raise StoreClosed("the store is closed")
+        return {
+            key: dataclasses.replace(account, settings=dict(account.settings))
+            for key, account in self._accounts.items()
+        }
+
     def save_room(self, record: RoomRecord) -> None:
         self._write(
             "INSERT OR REPLACE INTO rooms (key, name, founder, created, topic, topic_by, topic_time, modes,"
@@ -708,3 +757,27 @@ class SqliteStore:
         if self._closed:
             raise StoreClosed("the store is closed")
         return [self._klines[mask] for mask in sorted(self._klines)]
+
+    # -- replication ---------------------------------------------------------------------------------------
+
+    def has_msgid(self, msgid: str) -> bool:
+        """Uncommitted messages are looked up in ``_recent``, committed ones in the database: no waiting,
+        unless more messages are pending than ``_recent`` holds."""
+        if self._closed:
+            raise StoreClosed("the store is closed")
+        if self._done < self._untracked:
+            self._sync()
+        self._forget_committed()
+        if msgid in self._recent:
+            return True
+        row = self._rconn.execute("SELECT 1 FROM messages WHERE msgid = ? LIMIT 1", (msgid,)).fetchone()
+        return row is not None
+
+    def get_meta(self, name: str) -> str | None:
+        if self._closed:
+            raise StoreClosed("the store is closed")
+        return self._meta.get(name)
+
+    def set_meta(self, name: str, value: str) -> None:
+        self._write("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
+        self._meta[name] = value
