@@ -9,6 +9,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import ServerProcess
+from redis_server import redis_server  # noqa: F401  (the fixture: a real redis-server)
 
 
 @pytest.fixture

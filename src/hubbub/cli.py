@@ -141,6 +141,7 @@ def _loop_factory(choice: str) -> tuple[Callable[[], asyncio.AbstractEventLoop] 
 def serve(config: Config, source: ConfigSource | None = None) -> int:
     from . import logs
     from .net.server import Server
+    from .workers import connect_supervisor
 
     logs.configure(config)
     log = logging.getLogger("hubbub")
@@ -152,17 +153,26 @@ def serve(config: Config, source: ConfigSource | None = None) -> int:
         if source is not None and source.path is not None:
             server.config_source = source
         server.on_reload.append(logs.configure)
+        # A worker of ``serve --workers N`` stops if its supervisor goes away, and tells it once it listens.
+        channel = connect_supervisor(asyncio.get_running_loop(), server.request_stop)
         try:
-            await server.start()
-        except OSError as exc:
-            log.error("cannot listen: %s", exc)
-            return 1
-        server.install_signal_handlers()
-        if source is not None and source.path is not None:
-            log.info("configuration: %s", source.path)
-        log.info("hubbub %s started (event loop: %s)", __version__, loop_name)
-        await server.serve()
-        return 0
+            try:
+                await server.start()
+            except OSError as exc:
+                log.error("cannot listen: %s", exc)
+                await server.shutdown()  # what did start (the cluster's connection) stops too
+                return 1
+            server.install_signal_handlers()
+            if source is not None and source.path is not None:
+                log.info("configuration: %s", source.path)
+            log.info("hubbub %s started (event loop: %s)", __version__, loop_name)
+            if channel is not None:
+                channel.ready()
+            await server.serve()
+            return 0
+        finally:
+            if channel is not None:
+                channel.close()
 
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(run())
@@ -220,7 +230,14 @@ def gen_cert_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_args(argv: Sequence[str]) -> list[str]:
+    """The arguments of ``serve`` in a command line (what follows the command's name)."""
+    args = list(argv)
+    return args[args.index("serve") + 1 :] if "serve" in args else []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         source = source_from_args(args)
@@ -228,6 +245,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             config = source()
         except ConfigError as exc:
             raise SystemExit("\n".join(f"hubbub: {problem}" for problem in exc.problems)) from None
+        if config.workers > 1:
+            # The supervisor of N worker processes (each a ``hubbub serve`` of its own); it serves no client.
+            from .workers import supervise
+
+            return supervise(config, source, _serve_args(argv))
         return serve(config, source)
     if args.command == "hash-password":
         return hash_password_command()

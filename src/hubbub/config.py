@@ -356,6 +356,21 @@ COUNT = Integer("0 or a positive integer", 0)
 SECONDS = Number()
 PORT = Port()
 NAME = Text("a name without spaces", word=True)
+
+
+class RedisUrl(Kind):
+    """A Redis/Valkey server: redis://HOST:PORT/DB, rediss:// (TLS) or unix:///path; "" for none."""
+
+    what = "a redis://, rediss:// or unix:// URL"
+
+    def from_toml(self, value: object) -> Any:
+        if not isinstance(value, str):
+            raise self.fail(value)
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise self.fail(value)
+        return value
+
+
 TEXT = Text("a non-empty string", nonempty=True)
 FILE = ReadableFile()
 FLAG = Flag()
@@ -374,6 +389,7 @@ SECTIONS: dict[str, str] = {
     "flood": "flood control",
     "logging": "logging",
     "metrics": "metrics",
+    "cluster": "cluster (several nodes through Redis/Valkey)",
     "running": "running",
 }
 
@@ -636,6 +652,52 @@ class Config:
     #: Address of the metrics endpoint.
     metrics_host: str = _opt(
         "127.0.0.1", TEXT, "metrics", "address of the metrics endpoint", "ADDR", live=False
+    )
+    # -- cluster --------------------------------------------------------------------------------------------
+    #: The Redis/Valkey server the nodes of a cluster share ("": one node on its own; nothing of Redis is
+    #: imported).
+    redis: str = _opt(
+        "",
+        RedisUrl(),
+        "cluster",
+        "join the cluster of nodes sharing this Redis/Valkey server (redis://HOST:PORT/DB)",
+        "URL",
+        live=False,
+    )
+    #: Keys and pub/sub channels are named "<cluster_name>:...": several clusters can share one Redis.
+    cluster_name: str = _opt(
+        "hubbub", NAME, "cluster", "prefix of this cluster's Redis keys and channels", "NAME", live=False
+    )
+    #: This node's name in the cluster ("": the host name and the process id); each run adds a random suffix.
+    node_name: str | None = _opt(
+        None,
+        OptionalText(),
+        "cluster",
+        "this node's name in the cluster, in logs and quit reasons (default: host-pid)",
+        "NAME",
+        live=False,
+    )
+    #: A node silent (no heartbeat) this long is taken for dead: its users quit and its nicknames are free.
+    node_timeout: float = _opt(
+        10.0,
+        SECONDS,
+        "cluster",
+        "time after which a silent node is taken for dead (its users quit)",
+        "SECONDS",
+        live=False,
+    )
+    #: Entries of the shared history stream kept in Redis, for nodes catching up (approximate).
+    stream_max: int = _opt(
+        1_000_000,
+        POSITIVE,
+        "cluster",
+        "history entries the shared Redis stream keeps for nodes catching up",
+        "N",
+        live=False,
+    )
+    #: Processes serving the same ports (SO_REUSEPORT), coordinating through --redis.
+    workers: int = _opt(
+        1, POSITIVE, "cluster", "processes sharing the listening ports (needs --redis)", "N", live=False
     )
     # -- running --------------------------------------------------------------------------------------------
     #: Event loop: "auto" (uvloop when installed), "uvloop" or "asyncio".

@@ -131,6 +131,33 @@ class ServerCollector:
         yield CounterMetricFamily(
             "hubbub_history_writes", "Messages written to the history", value=hub.history_writes
         )
+        node, transport = server.cluster, server.transport
+        if node is not None and transport is not None:
+            yield GaugeMetricFamily(
+                "hubbub_cluster_connected",
+                "Whether the node reaches Redis (1) or serves alone (0)",
+                value=int(transport.connected),
+            )
+            yield GaugeMetricFamily("hubbub_cluster_nodes", "Other nodes heard from", value=len(node.nodes))
+            yield GaugeMetricFamily(
+                "hubbub_cluster_remote_users", "Users connected to other nodes", value=len(node.remote)
+            )
+            yield CounterMetricFamily(
+                "hubbub_cluster_published", "Messages published to the cluster", value=node.published
+            )
+            yield CounterMetricFamily(
+                "hubbub_cluster_received", "Messages received from the other nodes", value=node.received_count
+            )
+            yield GaugeMetricFamily(
+                "hubbub_cluster_history_outbox",
+                "History entries waiting for Redis",
+                value=len(transport.outbox),
+            )
+            yield CounterMetricFamily(
+                "hubbub_cluster_redis_errors",
+                "Times the connection to Redis was lost",
+                value=transport.errors,
+            )
         yield HistogramMetricFamily(
             "hubbub_loop_lag_seconds",
             f"How late a timer due every {LAG_INTERVAL}s runs: the event loop's lag",

@@ -48,7 +48,7 @@ from .model import Client, ListEntry, Mailbox, Room, User
 from .modes import LIST_MODES, PREFIX_MODES, ModeRequest, parse_limit, valid_key
 from .names import NICK_CHARS_HELP, ROOM_PREFIX, casefold, is_valid_nick, is_valid_room
 
-__all__ = ["SERVICE_NICKS", "Hub", "HubLimits", "ManualTimers", "WhowasEntry"]
+__all__ = ["SERVICE_NICKS", "Cluster", "Hub", "HubLimits", "ManualTimers", "WhowasEntry"]
 
 
 #: Nicknames of the server's services (IRC NickServ and ChanServ): nobody can take them.
@@ -121,6 +121,20 @@ class ManualTimers:
         return fired
 
 
+class Cluster(Protocol):
+    """What the hub tells the other nodes of a cluster about its own users' actions (hubbub.cluster). The
+    hub calls it only for users connected here (``user.node == ""``); the cluster node applies the other
+    nodes' actions to the hub's mirror of their users (see hubbub.cluster.node)."""
+
+    def connected(self, user: User) -> None: ...
+
+    def publish(self, event: Event) -> None:
+        """An event caused by a local user (a message, a join, a nick change...) that other nodes see."""
+        ...
+
+    def user_modes(self, user: User) -> None: ...
+
+
 def _no_rehash() -> tuple[bool, str]:
     return False, "this server has no configuration file to reload"
 
@@ -174,6 +188,8 @@ class Hub:
         self.rehash: Callable[[], tuple[bool, str]] = _no_rehash
         #: Users using a registered nickname without being logged in to it, with their grace timer.
         self._grace: dict[User, Timer] = {}
+        #: The other nodes of a cluster (None: this node is alone). See hubbub.cluster.
+        self.cluster: Cluster | None = None
         #: Counters for the metrics endpoint: messages sent, deliveries of them, and lines written to history.
         self.messages_in = 0
         self.messages_out = 0
@@ -254,6 +270,8 @@ class Hub:
         if key in self.watchers:
             self._presence(user, nick, key, online=True)
         self._protect_nick(user)
+        if self.cluster is not None:
+            self.cluster.connected(user)
         return user
 
     def change_nick(self, user: User, new: str) -> NickChange | None:
@@ -278,6 +296,30 @@ class Hub:
             if key in self.watchers:
                 self._presence(user, new, key, online=True)
             self._protect_nick(user)
+        if self.cluster is not None:
+            self.cluster.publish(event)
+        return event
+
+    def rename(self, user: User, new: str) -> NickChange | None:
+        """Rename ``user`` without the checks (a user of another node, whose node checked): its neighbours
+        here are told."""
+        old = user.nick
+        if new == old:
+            return None
+        key = casefold(new)
+        self._remember(user)
+        if self.users.get(user.key) is user:
+            del self.users[user.key]
+        user.nick, user.key = new, key
+        self.users[key] = user
+        event = NickChange(user, time.time(), old, new)
+        self._fanout(event, self._neighbours(user, include_self=False))
+        old_key = casefold(old)
+        if old_key != key:
+            if old_key in self.watchers:
+                self._presence(user, old, old_key, online=False)
+            if key in self.watchers:
+                self._presence(user, new, key, online=True)
         return event
 
     def quit(self, user: User, reason: str) -> None:
@@ -294,6 +336,8 @@ class Hub:
         if "i" in user.modes:
             self.invisible -= 1
         event = Quit(user, time.time(), reason)
+        if self.cluster is not None and not user.node:
+            self.cluster.publish(event)  # before the rooms are left: the cluster looks at them
         recipients = list(self._neighbours(user, include_self=False))
         for room in list(user.rooms.values()):
             self._leave(user, room)
@@ -313,13 +357,13 @@ class Hub:
             grace = self._grace.pop(user, None)
             if grace is not None:
                 grace.cancel()
-        self._fanout(AccountChange(user, time.time(), account), self._neighbours(user, include_self=False))
+        self._tell_neighbours(AccountChange(user, time.time(), account))
 
     def log_out(self, user: User) -> None:
         if not user.account:
             raise ChatError(Reason.NOT_LOGGED_IN, user.nick, "You are not logged in")
         user.account = ""
-        self._fanout(AccountChange(user, time.time(), ""), self._neighbours(user, include_self=False))
+        self._tell_neighbours(AccountChange(user, time.time(), ""))
         self._protect_nick(user)
 
     def notify(self, user: User, text: str) -> None:
@@ -332,8 +376,8 @@ class Hub:
         """If ``user``'s nickname is a registered account it is not logged in to, warn it and rename it after
         the grace period unless it logs in by then."""
         key = user.key
-        if casefold(user.account) == key or self.store.get_account(key) is None:
-            return
+        if user.node or casefold(user.account) == key or self.store.get_account(key) is None:
+            return  # another node of the cluster protects its own users
         grace = self.limits.nick_grace
         self.notify(
             user,
@@ -423,13 +467,19 @@ class Hub:
         if message == user.away:
             return
         user.away = message
-        self._fanout(Away(user, time.time(), message), self._neighbours(user, include_self=False))
+        self._tell_neighbours(Away(user, time.time(), message))
 
     def set_realname(self, user: User, realname: str) -> Realname:
         user.realname = realname[: self.limits.realname_max]
         event = Realname(user, time.time(), user.realname)
-        self._fanout(event, self._neighbours(user, include_self=False))
+        self._tell_neighbours(event)
         return event
+
+    def _tell_neighbours(self, event: Event) -> None:
+        """Fan ``event`` out to everyone sharing a room with its user, and to the cluster."""
+        self._fanout(event, self._neighbours(event.user, include_self=False))
+        if self.cluster is not None and not event.user.node:
+            self.cluster.publish(event)
 
     def set_user_modes(
         self, user: User, changes: Iterable[tuple[str, str | None]]
@@ -454,6 +504,8 @@ class Hub:
             else:
                 continue
             applied.append((change, None))
+        if applied and self.cluster is not None and not user.node:
+            self.cluster.user_modes(user)
         return applied
 
     def make_oper(self, user: User, name: str) -> list[tuple[str, str | None]]:
@@ -463,6 +515,8 @@ class Hub:
         if "o" in user.modes:
             return []
         user.modes.add("o")
+        if self.cluster is not None and not user.node:
+            self.cluster.user_modes(user)
         return [("+o", None)]
 
     def kill(self, killer: User, nick: str, reason: str) -> User:
@@ -475,8 +529,10 @@ class Hub:
     def wallops(self, user: User, text: str) -> None:
         if not user.oper:
             raise ChatError(Reason.NO_PRIVILEGES, "WALLOPS", "Permission Denied - You're not an IRC operator")
-        recipients = [u for u in self.users.values() if "w" in u.modes]
-        self._fanout(Wallops(user, time.time(), text), recipients)
+        event = Wallops(user, time.time(), text)
+        self._fanout(event, [u for u in self.users.values() if "w" in u.modes])
+        if self.cluster is not None:
+            self.cluster.publish(event)
 
     # -- rooms -------------------------------------------------------------------------------------------
 
@@ -531,15 +587,32 @@ class Hub:
             self._check_entry(user, room, password)
             status = "o" if room.founder and casefold(user.account) == casefold(room.founder) else ""
         user.invites.discard(key)
+        event = self.enter(user, room, status)
+        if self.cluster is not None:
+            self.cluster.publish(event)
+        return event
+
+    def enter(self, user: User, room: Room, status: str) -> Join:
+        """Add ``user`` to ``room`` with ``status`` (the checks done) and tell the other members."""
         room.members[user] = status
-        user.rooms[key] = room
+        user.rooms[room.key] = room
         room.groups = None
+        if user.node:
+            room.remote += 1
         event = Join(user, time.time(), room)
         self._fanout_room(event, room, user)
         if user.away:
             # The members learn that the newcomer is away (IRCv3 away-notify).
             self._fanout_room(Away(user, event.time, user.away), room, user)
         return event
+
+    def room_named(self, name: str) -> Room:
+        """The room ``name`` (valid), created empty if there is none."""
+        key = casefold(name)
+        room = self.rooms.get(key)
+        if room is None:
+            room = self.rooms[key] = Room(name, key)
+        return room
 
     def _check_entry(self, user: User, room: Room, password: str) -> None:
         invited = room.key in user.invites
@@ -560,12 +633,16 @@ class Hub:
         event = Part(user, time.time(), room, reason)
         self._fanout_room(event, room, user)
         self._leave(user, room)
+        if self.cluster is not None and not user.node:
+            self.cluster.publish(event)
         return event
 
     def _leave(self, user: User, room: Room) -> None:
         room.groups = None
         del room.members[user]
         del user.rooms[room.key]
+        if user.node:
+            room.remote -= 1
         if not room.members and not room.founder:
             del self.rooms[room.key]
 
@@ -669,6 +746,8 @@ class Hub:
         event = Topic(user, room.topic_time, room, room.topic)
         self._fanout_room(event, room, user)
         self._save_room(room)
+        if self.cluster is not None:
+            self.cluster.publish(event)
         return event
 
     def kick(self, user: User, room: Room, nick: str, reason: str) -> Kick:
@@ -683,6 +762,8 @@ class Hub:
         event = Kick(user, time.time(), room, target, reason[: self.limits.kick_max] or user.nick)
         self._fanout_room(event, room, user)
         self._leave(target, room)
+        if self.cluster is not None:
+            self.cluster.publish(event)
         return event
 
     def invite(self, user: User, nick: str, room_name: str) -> Invite:
@@ -702,6 +783,8 @@ class Hub:
         data = target.client.render(event)
         if data:
             target.send(data)
+        elif target.node and self.cluster is not None:
+            self.cluster.publish(event)
         ops = [m for m, status in room.members.items() if "o" in status and m is not user]
         self._fanout(Invite(user, now, room.name, target, notify=True), ops)
         return event
@@ -799,6 +882,8 @@ class Hub:
         event = ModeChange(user, time.time(), room, tuple(applied))
         self._fanout_room(event, room, user)
         self._save_room(room)
+        if self.cluster is not None:
+            self.cluster.publish(event)
         return event, errors
 
     # -- messages ----------------------------------------------------------------------------------------
@@ -839,6 +924,8 @@ class Hub:
         else:
             self.messages_out += len(members) - (mode is not None)
             self._fanout_room(event, room, user)
+        if room.remote and self.cluster is not None:
+            self.cluster.publish(event)
         return event
 
     def private(
@@ -862,6 +949,8 @@ class Hub:
         if data:
             self.messages_out += 1
             target.send(data)
+        elif target.node and self.cluster is not None:
+            self.cluster.publish(event)
         return event
 
     def _record(self, event: Message, conversation: str, target: str, parties: tuple[str, ...] = ()) -> None:

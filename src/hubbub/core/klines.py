@@ -204,6 +204,18 @@ class KLines:
         self.hub.store.remove_kline(found[0].mask)
         return found[0]
 
+    def added_elsewhere(self, record: KLineRecord) -> None:
+        """Another node of the cluster set ``record`` (already in the store): enforce it on the users here."""
+        self._active[casefold(record.mask)] = (record, _matcher(record.mask))
+        match = self._active[casefold(record.mask)][1]
+        shown = shown_reason(record.reason)
+        for user in [u for u in self.hub.users.values() if not u.node and match(u.hostmask)]:
+            self.hub.quit(user, "K-Lined")
+            user.client.disconnect(f"K-Lined: {shown}")
+
+    def removed_elsewhere(self, mask: str) -> None:
+        self._active.pop(casefold(mask), None)
+
     def _prune(self) -> None:
         current = self.now()
         for key, (record, _) in list(self._active.items()):

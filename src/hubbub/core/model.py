@@ -59,6 +59,7 @@ class User:
         "mailbox",
         "modes",
         "nick",
+        "node",
         "oper",
         "out",
         "realname",
@@ -104,6 +105,8 @@ class User:
         self.account = ""
         #: Keys of the rooms this user has been invited to.
         self.invites: set[str] = set()
+        #: The cluster node this user is connected to: "" for this one (see hubbub.cluster).
+        self.node = ""
 
     @property
     def hostmask(self) -> str:
@@ -137,6 +140,7 @@ class Room:
         "members",
         "name",
         "password",
+        "remote",
         "topic",
         "topic_by",
         "topic_time",
@@ -169,6 +173,8 @@ class Room:
         self.group_of: dict[Hashable, int] = {}
         #: The open batch of each group for this loop turn (see core.batch).
         self.batches: list[Batch | None] = []
+        #: Members connected to other nodes of a cluster (the hub keeps the count).
+        self.remote = 0
 
     def __len__(self) -> int:
         return len(self.members)

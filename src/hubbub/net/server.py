@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import ssl
@@ -27,6 +28,8 @@ from .guard import EXEMPT, Guard, GuardLimits, Refused
 from .tls import TlsError, reload_certificate, server_context
 
 if TYPE_CHECKING:
+    from ..cluster.node import ClusterNode
+    from ..cluster.redis import RedisTransport
     from ..metrics import Metrics
 
 __all__ = ["Server"]
@@ -52,10 +55,17 @@ class Server:
             room_members=config.room_max_members,
         )
         self.loop = asyncio.get_running_loop()
+        #: The cluster (None: this node is alone); hubbub.cluster is imported only with --redis.
+        self.cluster: ClusterNode | None = None
+        self.transport: RedisTransport | None = None
         if hub is None:
             store = open_store(config.db)
             log.info("store: %s", "in memory (nothing is kept)" if config.db in MEMORY_SPECS else config.db)
+            if config.redis:
+                store = self._cluster_store(store)
             hub = Hub(limits, store, history=config.history)
+            if self.transport is not None:
+                self._join_cluster(hub)
         self.hub = hub
         self.store = hub.store
         self.store.start(self.loop)
@@ -132,10 +142,42 @@ class Server:
         self.tick_interval = max(0.05, min(5.0, shortest / 4))
         self._ticker: asyncio.TimerHandle | None = None
 
+    # -- the cluster ----------------------------------------------------------------------------------------
+
+    def _cluster_store(self, store: Any) -> Any:
+        config = self.config
+        try:
+            from ..cluster.redis import RedisTransport
+            from ..cluster.replica import ReplicatedStore
+        except ImportError as exc:
+            raise OSError(f"--redis needs redis-py (pip install 'hubbub[cluster]'): {exc}") from None
+        # Each run of a node is a node of its own (a restarted node must not inherit what its previous run
+        # held, such as nickname claims): the name the operator gave, plus a random suffix.
+        name = f"{config.node_name or f'{socket.gethostname()}-{os.getpid()}'}~{os.urandom(3).hex()}"
+        self.transport = RedisTransport(
+            config.redis, config.cluster_name, name, timeout=config.node_timeout, stream_max=config.stream_max
+        )
+        return ReplicatedStore(store, self.transport)
+
+    def _join_cluster(self, hub: Hub) -> None:
+        from ..cluster.node import ClusterNode
+        from ..cluster.replica import ReplicatedStore
+
+        transport = self.transport
+        assert transport is not None
+        self.cluster = ClusterNode(hub, transport, transport.name, self.config.cluster_name)
+        if isinstance(hub.store, ReplicatedStore):
+            hub.store.attach(hub, self.cluster)
+
     # -- listeners ------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         config = self.config
+        if self.transport is not None and self.cluster is not None:
+            from ..cluster.replica import ReplicatedStore
+
+            store = self.hub.store
+            await self.transport.start(self.cluster, store if isinstance(store, ReplicatedStore) else None)
         tls = None
         if config.tls_port is not None or config.irc_tls_port is not None:
             tls = self.tls_context = self._tls_context()
@@ -210,11 +252,15 @@ class Server:
             conn.secure = secure
             return conn
 
+        from ..workers import shares_ports
+
         listener = await self.loop.create_server(
             connection,
             host=self.config.host,
             port=port,
             reuse_address=True,
+            # A worker of ``serve --workers N`` shares its ports with the others; a lone server does not.
+            reuse_port=shares_ports(),
             backlog=self.config.backlog,
             ssl=tls,
             ssl_handshake_timeout=self.config.tls_handshake_timeout if secure else None,
@@ -466,6 +512,8 @@ class Server:
                     conn.abort("shutdown timeout")
         for listener in self.listeners:
             await listener.wait_closed()
+        if self.transport is not None:
+            await self.transport.close()
         self.workers.shutdown(wait=False, cancel_futures=True)
         self.store.close()
         log.info("stopped")

@@ -1,0 +1,735 @@
+"""A node of a cluster: what the hub's local users do goes out; what the other nodes did comes in.
+
+Everything here is synchronous and knows no Redis: a :class:`Transport` queues the outgoing operations (in
+order, executed together at the end of the loop turn) and calls :meth:`ClusterNode.received` for each
+incoming pub/sub message. Bus messages are JSON arrays ``[kind, node, ...]``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol
+
+from ..core.events import (
+    AccountChange,
+    Away,
+    Event,
+    Invite,
+    Join,
+    Kick,
+    Message,
+    MessageKind,
+    ModeChange,
+    NickChange,
+    Part,
+    Quit,
+    Realname,
+    Topic,
+    Wallops,
+)
+from ..core.hub import Hub
+from ..core.model import ListEntry, Room, User
+from ..core.names import casefold
+
+__all__ = ["ClusterNode", "Transport", "user_snapshot"]
+
+log = logging.getLogger("hubbub.cluster")
+
+Snapshot = dict[str, Any]
+
+
+class Transport(Protocol):
+    """The outgoing side of the bus. Every call only queues: the operations run in this order, together."""
+
+    def publish(self, channel: str, payload: bytes) -> None: ...
+
+    def claim(
+        self, key: str, old: str | None, channel: str, payload: bytes, done: Callable[[bool], None]
+    ) -> None:
+        """Claim the nickname ``key`` (releasing ``old``) and publish ``payload``, atomically; ``done(False)``
+        if a live node holds it (nothing is published then)."""
+        ...
+
+    def release(self, key: str) -> None: ...
+
+    def save_user(self, uid: int, snapshot: bytes) -> None: ...
+
+    def shared_put(self, table: str, field: str, value: bytes) -> None: ...
+
+    def shared_drop(self, table: str, field: str) -> None: ...
+
+    def drop_user(self, uid: int) -> None: ...
+
+    def subscribe(self, channel: str) -> None: ...
+
+    def unsubscribe(self, channel: str) -> None: ...
+
+
+class _RemoteVariant:
+    """The rendering variant of every remote user: nothing is rendered for them here (their node does)."""
+
+    def __repr__(self) -> str:
+        return "<remote>"
+
+
+REMOTE: Hashable = _RemoteVariant()
+
+
+class RemoteClient:
+    """The Client of a user connected to another node."""
+
+    __slots__ = ("node", "user")
+
+    def __init__(self, node: ClusterNode) -> None:
+        self.node = node
+        self.user: User | None = None
+
+    @property
+    def variant(self) -> Hashable:
+        return REMOTE
+
+    def render(self, event: Event) -> bytes | None:
+        return None
+
+    def disconnect(self, reason: str) -> None:
+        if self.user is not None:
+            self.node.kill(self.user, reason)
+
+
+class _NoMailbox:
+    """Where a remote user's output would go: nowhere (render gives nothing for them anyway)."""
+
+    __slots__ = ("out",)
+
+    def __init__(self) -> None:
+        self.out: list[Any] = []
+
+    def send(self, data: bytes) -> None:
+        pass
+
+
+_NO_MAILBOX = _NoMailbox()
+
+
+def _dump(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def user_snapshot(user: User) -> Snapshot:
+    """What the other nodes need to know of a local user."""
+    return {
+        "i": user.id,
+        "n": user.nick,
+        "u": user.username,
+        "h": user.host,
+        "r": user.realname,
+        "a": user.account,
+        "w": user.away,
+        "m": "".join(sorted(user.modes)),
+        "o": user.oper,
+        "s": user.signon,
+        "c": [
+            [room.name, status]
+            for room, status in ((r, r.members.get(user, "")) for r in user.rooms.values())
+        ],
+    }
+
+
+def room_meta(room: Room) -> Snapshot:
+    return {
+        "f": "".join(sorted(room.flags)),
+        "k": room.password,
+        "l": room.limit,
+        "L": {mode: [list(entry) for entry in entries] for mode, entries in room.lists.items()},
+        "F": room.founder,
+        "c": room.created,
+    }
+
+
+def room_state(room: Room) -> Snapshot:
+    """A room's topic and modes, kept in Redis for nodes joining later."""
+    return {"t": room.topic, "b": room.topic_by, "w": room.topic_time, **room_meta(room)}
+
+
+def _has_state(room: Room) -> bool:
+    """Whether a topic or modes were set on ``room`` (and so kept in Redis)."""
+    return bool(
+        room.topic_time or room.flags != {"n", "t"} or room.password or room.limit or any(room.lists.values())
+    )
+
+
+def _apply_meta(room: Room, meta: Snapshot) -> None:
+    room.flags = set(meta["f"])
+    room.password = meta["k"]
+    room.limit = meta["l"]
+    room.lists = {mode: [ListEntry(*entry) for entry in entries] for mode, entries in meta["L"].items()}
+    room.founder = meta["F"]
+
+
+class ClusterNode:
+    """This node's side of the cluster (``hub.cluster``)."""
+
+    def __init__(self, hub: Hub, transport: Transport, name: str, prefix: str) -> None:
+        self.hub = hub
+        self.transport = transport
+        self.name = name
+        self.prefix = prefix
+        self.control = f"{prefix}:ctl"
+        #: (node, id) -> the mirror of a user of another node
+        self.remote: dict[tuple[str, int], User] = {}
+        #: node -> when it was last heard from (time.monotonic)
+        self.nodes: dict[str, float] = {}
+        #: id -> a user connected here
+        self.local: dict[int, User] = {}
+        #: Rooms whose channel is subscribed (they have local members).
+        self.rooms: set[str] = set()
+        #: Rooms whose membership changed this turn: subscribe or unsubscribe (see flushing).
+        self._check: dict[str, Room] = {}
+        #: Ask the transport for a node's users (it calls apply_node back); set by the transport.
+        self.fetch_node: Callable[[str], None] = lambda node: None
+        #: Counters for the metrics and the benchmark.
+        self.published = 0
+        self.received_count = 0
+        hub.cluster = self
+        self._rehash_here = hub.rehash
+        hub.rehash = self._rehash
+        # Guest nicknames from a per-node random range, so that two nodes rarely offer the same one.
+        hub._guests = itertools.count(random.randrange(1, 90000) * 10)
+        self._handlers: dict[str, Callable[[list[Any]], None]] = {
+            "U": self._on_user,
+            "Q": self._on_quit,
+            "J": self._on_join,
+            "P": self._on_part,
+            "K": self._on_kick,
+            "A": self._on_away,
+            "R": self._on_realname,
+            "L": self._on_account,
+            "T": self._on_topic,
+            "M": self._on_modes,
+            "UM": self._on_user_modes,
+            "W": self._on_wallops,
+            "HB": self._on_heartbeat,
+            "SYNC": self._on_sync,
+            "BYE": self._on_bye,
+            "ASK": self._on_ask,
+            "RH": self._on_rehash,
+            "m": self._on_room_message,
+            "p": self._on_private,
+            "k": self._on_kill,
+            "i": self._on_invite,
+        }
+
+    # -- channels ------------------------------------------------------------------------------------------
+
+    def room_channel(self, key: str) -> str:
+        return f"{self.prefix}:room:{key}"
+
+    def user_channel(self, node: str, uid: int) -> str:
+        return f"{self.prefix}:user:{node}:{uid}"
+
+    def channels(self) -> list[str]:
+        """Every channel this node listens to (for a new subscription after a reconnect)."""
+        found = [self.control]
+        found += [self.room_channel(key) for key in sorted(self.rooms)]
+        found += [self.user_channel(self.name, uid) for uid in self.local]
+        return found
+
+    def _interest(self, room: Room) -> None:
+        self._check[room.key] = room
+
+    def before_flush(self) -> None:
+        """Subscribe to the rooms that got their first local member this turn, unsubscribe from those that
+        lost their last (called by the transport before it sends the turn's operations)."""
+        check, self._check = self._check, {}
+        for key, room in check.items():
+            if self.hub.rooms.get(key) is not room and _has_state(room):
+                self.transport.shared_drop("live", key)  # gone: its topic and modes with it
+            local = len(room.members) - room.remote > 0 and self.hub.rooms.get(key) is room
+            if local and key not in self.rooms:
+                self.rooms.add(key)
+                self.transport.subscribe(self.room_channel(key))
+            elif not local and key in self.rooms:
+                self.rooms.discard(key)
+                self.transport.unsubscribe(self.room_channel(key))
+
+    # -- out: what local users do --------------------------------------------------------------------------
+
+    def _send(self, payload: list[Any], channel: str | None = None) -> None:
+        self.published += 1
+        self.transport.publish(channel or self.control, _dump(payload))
+
+    def _save(self, user: User) -> None:
+        if not user.node:
+            self.transport.save_user(user.id, _dump(user_snapshot(user)))
+
+    def connected(self, user: User) -> None:
+        self.local[user.id] = user
+        self.transport.subscribe(self.user_channel(self.name, user.id))
+        self._save(user)
+        self._claim(user, None, ["U", self.name, user_snapshot(user)])
+
+    def _claim(self, user: User, old: str | None, payload: list[Any]) -> None:
+        key = user.key
+
+        def done(ok: bool) -> None:
+            if ok or self.hub.users.get(key) is not user:
+                return
+            log.info("nickname %s is taken on another node: %s renamed", user.nick, user)
+            self._yield_nick(user)
+
+        self.published += 1
+        self.transport.claim(key, old, self.control, _dump(payload), done)
+
+    def _yield_nick(self, user: User) -> None:
+        """A local user's nickname belongs to a user of another node: give it a guest nickname."""
+        taken = user.nick
+        self.hub.force_nick(user, self.hub.guest_nick())
+        self.hub.notify(user, f"You were renamed: {taken} is in use on another server of this network.")
+
+    def user_modes(self, user: User) -> None:
+        self._save(user)
+        self._send(["UM", self.name, user.id, "".join(sorted(user.modes)), user.oper])
+
+    def kill(self, user: User, reason: str) -> None:
+        self._send(["k", self.name, user.id, reason], self.user_channel(user.node, user.id))
+
+    def publish(self, event: Event) -> None:
+        name = self.name
+        user = event.user
+        if type(event) is Message:
+            target = event.target
+            tags = dict(event.tags) if event.tags else None
+            if isinstance(target, Room):
+                payload = [
+                    "m",
+                    name,
+                    user.id,
+                    target.key,
+                    event.time,
+                    event.kind.value,
+                    event.msgid,
+                    event.text,
+                ]
+                payload += [tags, event.status]
+                self._send(payload, self.room_channel(target.key))
+            else:
+                payload = [
+                    "p",
+                    name,
+                    user.id,
+                    target.id,
+                    event.time,
+                    event.kind.value,
+                    event.msgid,
+                    event.text,
+                ]
+                payload.append(tags)
+                self._send(payload, self.user_channel(target.node, target.id))
+        elif isinstance(event, Join):
+            room = event.room
+            self._save(user)
+            self._interest(room)
+            self._send(["J", name, user.id, room.name, room.members.get(user, "")])
+        elif isinstance(event, Part):
+            self._save(user)
+            self._interest(event.room)
+            self._send(["P", name, user.id, event.room.key, event.reason])
+        elif isinstance(event, Kick):
+            target = event.target
+            self._save(target)
+            self._interest(event.room)
+            self._send(["K", name, user.id, event.room.key, target.node or name, target.id, event.reason])
+        elif isinstance(event, Quit):
+            for room in user.rooms.values():
+                self._interest(room)
+            self.local.pop(user.id, None)
+            self.transport.unsubscribe(self.user_channel(name, user.id))
+            self.transport.drop_user(user.id)
+            self._send(["Q", name, user.id, event.reason])
+            self.transport.release(user.key)
+        elif isinstance(event, NickChange):
+            # The whole user, not just the new nickname: if its first claim failed, the others have not
+            # met this user yet.
+            self._save(user)
+            old = casefold(event.old)
+            self._claim(user, old if old != user.key else None, ["U", name, user_snapshot(user)])
+        elif isinstance(event, Away):
+            self._save(user)
+            self._send(["A", name, user.id, event.message])
+        elif isinstance(event, Realname):
+            self._save(user)
+            self._send(["R", name, user.id, event.realname])
+        elif isinstance(event, AccountChange):
+            self._save(user)
+            self._send(["L", name, user.id, event.account])
+        elif isinstance(event, Topic):
+            room = event.room
+            self._send(["T", name, user.id, room.key, room.topic, room.topic_by, room.topic_time])
+            self.transport.shared_put("live", room.key, _dump(room_state(room)))
+        elif isinstance(event, ModeChange) and isinstance(event.target, Room):
+            room = event.target
+            statuses = []
+            for change, arg in event.changes:
+                if change[1] in "ov" and arg is not None:
+                    member = self.hub.find_user(arg)
+                    if member is not None and member in room.members:
+                        statuses.append([member.node or name, member.id, room.members[member]])
+                        self._save(member)
+            changes = [list(change) for change in event.changes]
+            self._send(["M", name, user.id, room.key, changes, room_meta(room), statuses])
+            self.transport.shared_put("live", room.key, _dump(room_state(room)))
+        elif isinstance(event, Invite):
+            target = event.target
+            self._send(
+                ["i", name, user.id, target.id, event.room_name], self.user_channel(target.node, target.id)
+            )
+        elif isinstance(event, Wallops):
+            self._send(["W", name, user.id, event.text])
+
+    # -- in: what the other nodes did ----------------------------------------------------------------------
+
+    def received(self, data: bytes) -> None:
+        """One message from the bus (our own are skipped: they were delivered here already)."""
+        try:
+            payload = json.loads(data)
+            kind = payload[0]
+        except (ValueError, IndexError, TypeError, KeyError):
+            log.warning("cluster: unreadable message %r", data[:200])
+            return
+        if isinstance(kind, list):  # several messages published at once
+            if kind and kind[1] != self.name:
+                for one in payload:
+                    self._apply(one)
+            return
+        self._apply(payload)
+
+    def _apply(self, payload: list[Any]) -> None:
+        try:
+            kind, node = payload[0], payload[1]
+        except (IndexError, TypeError):
+            log.warning("cluster: unreadable message %r", payload)
+            return
+        if node == self.name:
+            return
+        self.received_count += 1
+        if node not in self.nodes and kind not in ("HB", "SYNC", "BYE", "ASK"):
+            # A node we did not know of: what it did before is in its snapshot.
+            self.nodes[node] = time.monotonic()
+            self.fetch_node(node)
+        handler = self._handlers.get(kind)
+        if handler is None:
+            log.warning("cluster: unknown message kind %r from %s", kind, node)
+            return
+        try:
+            handler(payload)
+        except Exception:
+            log.exception("cluster: internal error applying %r from %s", kind, node)
+
+    def _user(self, node: str, uid: int) -> User | None:
+        if node == self.name:
+            return self.local.get(uid)
+        return self.remote.get((node, uid))
+
+    def _local(self, uid: int) -> User | None:
+        return self.local.get(uid)
+
+    def _make_room_for(self, key: str, newcomer: User) -> None:
+        """``key`` now belongs to ``newcomer`` (its node claimed it): whoever here has it gives it up."""
+        holder = self.hub.users.get(key)
+        if holder is None or holder is newcomer:
+            return
+        if not holder.node:
+            self._yield_nick(holder)
+        else:
+            # Two remote users with one nickname: the older claim lost; its node will rename it.
+            log.warning("cluster: %s and %s both claim %s", holder, newcomer, key)
+            del self.hub.users[key]
+            holder.key = f"\x00{holder.node}:{holder.id}"
+            self.hub.users[holder.key] = holder
+
+    def apply_user(self, node: str, snap: Snapshot) -> User:
+        """Create or bring up to date the mirror of a user of ``node``."""
+        hub = self.hub
+        uid = snap["i"]
+        user = self.remote.get((node, uid))
+        nick = snap["n"]
+        key = casefold(nick)
+        if user is None:
+            client = RemoteClient(self)
+            user = User(
+                uid, nick, key, client, _NO_MAILBOX, username=snap["u"], host=snap["h"], realname=snap["r"]
+            )
+            client.user = user
+            user.node = node
+            user.signon = snap.get("s", user.signon)
+            self._make_room_for(key, user)
+            self.remote[(node, uid)] = user
+            hub.users[key] = user
+            hub.max_users = max(hub.max_users, len(hub.users))
+            user.account = snap["a"]
+            user.away = snap["w"]
+            self._set_modes(user, snap["m"], snap["o"])
+            if key in hub.watchers:
+                hub._presence(user, nick, key, online=True)
+        else:
+            if user.nick != nick:
+                self._make_room_for(key, user)
+                hub.rename(user, nick)
+            if user.account != snap["a"]:
+                user.account = snap["a"]
+                hub._tell_neighbours(AccountChange(user, time.time(), user.account))
+            if user.away != snap["w"]:
+                hub.set_away(user, snap["w"])
+            user.username, user.host, user.realname = snap["u"], snap["h"], snap["r"]
+            self._set_modes(user, snap["m"], snap["o"])
+        wanted = {casefold(name): (name, status) for name, status in snap["c"]}
+        for room in list(user.rooms.values()):
+            if room.key not in wanted:
+                hub.part(user, room, "")
+        for room_key, (room_name, status) in wanted.items():
+            joined = user.rooms.get(room_key)
+            if joined is None:
+                hub.enter(user, hub.room_named(room_name), status)
+            else:
+                joined.members[user] = status
+        return user
+
+    def _set_modes(self, user: User, modes: str, oper: str) -> None:
+        hub = self.hub
+        if ("i" in user.modes) != ("i" in modes):
+            hub.invisible += 1 if "i" in modes else -1
+        if bool(user.oper) != bool(oper):
+            hub.opers += 1 if oper else -1
+        user.modes = set(modes)
+        user.oper = oper
+
+    def apply_node(self, node: str, snaps: list[Snapshot], *, complete: bool = True) -> None:
+        """The users ``node`` has now (read from Redis): the mirror is made to match. Not ``complete``: the
+        node may not have written all of its users yet (it is reconnecting too), so none are removed."""
+        self.nodes[node] = time.monotonic()
+        seen = set()
+        for snap in snaps:
+            try:
+                seen.add(self.apply_user(node, snap).id)
+            except Exception:
+                log.exception("cluster: internal error applying a user of %s", node)
+        for (owner, uid), user in list(self.remote.items()):
+            if complete and owner == node and uid not in seen:
+                self._drop(user, "Connection closed")
+
+    def apply_rooms(self, states: dict[str, Snapshot]) -> None:
+        """The topics and modes of the rooms, read from Redis on joining (rooms nobody is in are skipped)."""
+        for key, state in states.items():
+            room = self.hub.rooms.get(key)
+            if room is None or not room.members:
+                continue
+            try:
+                room.topic, room.topic_by, room.topic_time = state["t"], state["b"], state["w"]
+                _apply_meta(room, state)
+            except (KeyError, TypeError, ValueError):
+                log.warning("cluster: unreadable state of room %s", key)
+
+    def forget_node(self, node: str, reason: str) -> None:
+        """``node`` is gone: its users quit with ``reason``."""
+        self.nodes.pop(node, None)
+        gone = [user for (owner, _), user in self.remote.items() if owner == node]
+        if gone:
+            log.warning("cluster: node %s is gone (%s): %d users quit", node, reason, len(gone))
+        for user in gone:
+            self._drop(user, reason)
+
+    def _drop(self, user: User, reason: str) -> None:
+        self.remote.pop((user.node, user.id), None)
+        for room in user.rooms.values():
+            self._interest(room)
+        self.hub.quit(user, reason)
+        if self.hub.users.get(user.key) is user:  # quit left it (a parked duplicate key)
+            del self.hub.users[user.key]
+
+    def check_nodes(self, timeout: float) -> list[str]:
+        """Nodes not heard from for ``timeout`` seconds are taken for dead; returns them."""
+        now = time.monotonic()
+        dead = [node for node, heard in self.nodes.items() if now - heard > timeout]
+        for node in dead:
+            self.forget_node(node, f"Node {node.partition('~')[0]} went away")
+        return dead
+
+    def heartbeat(self) -> None:
+        self._send(["HB", self.name, time.time()])
+
+    def local_users(self) -> list[User]:
+        return list(self.local.values())
+
+    def resync(self) -> None:
+        """After (re)connecting: claim every local nickname again, tell the others to read our users, and ask
+        them to tell us when theirs are complete (SYNC), so that we can drop users we missed leaving."""
+        for user in self.local_users():
+            self._save(user)
+            self._claim(user, None, ["U", self.name, user_snapshot(user)])
+        self._send(["SYNC", self.name])
+        self._send(["ASK", self.name])
+
+    def goodbye(self) -> None:
+        self._send(["BYE", self.name])
+
+    # -- handlers ------------------------------------------------------------------------------------------
+
+    def _on_user(self, p: list[Any]) -> None:
+        self.apply_user(p[1], p[2])
+
+    def _on_quit(self, p: list[Any]) -> None:
+        user = self.remote.get((p[1], p[2]))
+        if user is not None:
+            self._drop(user, p[3])
+
+    def _on_join(self, p: list[Any]) -> None:
+        user = self.remote.get((p[1], p[2]))
+        if user is None:
+            return
+        room = self.hub.room_named(p[3])
+        if user not in room.members:
+            self.hub.enter(user, room, p[4])
+
+    def _on_part(self, p: list[Any]) -> None:
+        user = self.remote.get((p[1], p[2]))
+        room = self.hub.rooms.get(p[3])
+        if user is not None and room is not None and user in room.members:
+            self.hub.part(user, room, p[4])
+            self._interest(room)
+
+    def _on_kick(self, p: list[Any]) -> None:
+        actor = self.remote.get((p[1], p[2]))
+        room = self.hub.rooms.get(p[3])
+        target = self._user(p[4], p[5])
+        if actor is None or room is None or target is None or target not in room.members:
+            return
+        self.hub._fanout_room(Kick(actor, time.time(), room, target, p[6]), room, actor)
+        self.hub._leave(target, room)
+        self._interest(room)
+        self._save(target)
+
+    def _on_away(self, p: list[Any]) -> None:
+        user = self.remote.get((p[1], p[2]))
+        if user is not None:
+            self.hub.set_away(user, p[3])
+
+    def _on_realname(self, p: list[Any]) -> None:
+        user = self.remote.get((p[1], p[2]))
+        if user is not None:
+            self.hub.set_realname(user, p[3])
+
+    def _on_account(self, p: list[Any]) -> None:
+        user = self.remote.get((p[1], p[2]))
+        if user is not None and user.account != p[3]:
+            user.account = p[3]
+            self.hub._tell_neighbours(AccountChange(user, time.time(), p[3]))
+
+    def _on_topic(self, p: list[Any]) -> None:
+        user = self.remote.get((p[1], p[2]))
+        room = self.hub.rooms.get(p[3])
+        if user is None or room is None:
+            return
+        room.topic, room.topic_by, room.topic_time = p[4], p[5], p[6]
+        self.hub._fanout_room(Topic(user, room.topic_time, room, room.topic), room, user)
+
+    def _on_modes(self, p: list[Any]) -> None:
+        user = self.remote.get((p[1], p[2]))
+        room = self.hub.rooms.get(p[3])
+        if user is None or room is None:
+            return
+        _apply_meta(room, p[5])
+        for node, uid, status in p[6]:
+            member = self._user(node, uid)
+            if member is not None and member in room.members:
+                room.members[member] = status
+                if node == self.name:
+                    self._save(member)
+        changes = tuple((change, arg) for change, arg in p[4])
+        self.hub._fanout_room(ModeChange(user, time.time(), room, changes), room, user)
+
+    def _on_user_modes(self, p: list[Any]) -> None:
+        user = self.remote.get((p[1], p[2]))
+        if user is not None:
+            self._set_modes(user, p[3], p[4])
+
+    def _on_wallops(self, p: list[Any]) -> None:
+        user = self.remote.get((p[1], p[2]))
+        if user is not None:
+            event = Wallops(user, time.time(), p[3])
+            self.hub._fanout(event, [u for u in self.hub.users.values() if "w" in u.modes and not u.node])
+
+    def _on_heartbeat(self, p: list[Any]) -> None:
+        node = p[1]
+        if node not in self.nodes:
+            self.nodes[node] = time.monotonic()
+            self.fetch_node(node)
+        else:
+            self.nodes[node] = time.monotonic()
+
+    def _on_sync(self, p: list[Any]) -> None:
+        self.nodes[p[1]] = time.monotonic()
+        self.fetch_node(p[1])
+
+    def _rehash(self) -> tuple[bool, str]:
+        """An operator's REHASH: this node reloads, and every other node is told to."""
+        ok, why = self._rehash_here()
+        self._send(["RH", self.name])
+        return ok, f"{why} (the other nodes reload theirs)"
+
+    def _on_rehash(self, p: list[Any]) -> None:
+        ok, why = self._rehash_here()
+        log.log(logging.INFO if ok else logging.ERROR, "REHASH from node %s: %s", p[1], why)
+
+    def _on_ask(self, p: list[Any]) -> None:
+        self._send(["SYNC", self.name])
+
+    def _on_bye(self, p: list[Any]) -> None:
+        self.forget_node(p[1], "Server shutting down")
+
+    def _on_room_message(self, p: list[Any]) -> None:
+        _, node, uid, room_key, when, kind, msgid, text, tags, status = p
+        user = self.remote.get((node, uid))
+        room = self.hub.rooms.get(room_key)
+        if user is None or room is None:
+            return
+        hub = self.hub
+        event = Message(user, when, room, text, MessageKind(kind), msgid, user.nick, tags, status)
+        if status:
+            ops = [m for m, s in room.members.items() if "o" in s and not m.node]
+            hub.messages_out += len(ops)
+            hub._fanout(event, ops)
+        else:
+            hub.messages_out += len(room.members) - room.remote
+            hub._fanout_room(event, room, user)
+
+    def _on_private(self, p: list[Any]) -> None:
+        _, node, uid, target_id, when, kind, msgid, text, tags = p
+        user = self.remote.get((node, uid))
+        target = self._local(target_id)
+        if user is None or target is None:
+            return
+        event = Message(user, when, target, text, MessageKind(kind), msgid, user.nick, tags)
+        data = target.client.render(event)
+        if data:
+            self.hub.messages_out += 1
+            target.send(data)
+
+    def _on_kill(self, p: list[Any]) -> None:
+        target = self._local(p[2])
+        if target is not None:
+            target.client.disconnect(p[3])
+
+    def _on_invite(self, p: list[Any]) -> None:
+        user = self.remote.get((p[1], p[2]))
+        target = self._local(p[3])
+        if user is None or target is None:
+            return
+        target.invites.add(casefold(p[4]))
+        data = target.client.render(Invite(user, time.time(), p[4], target))
+        if data:
+            target.send(data)
