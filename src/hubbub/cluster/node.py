@@ -186,6 +186,8 @@ class ClusterNode:
         self.nodes: dict[str, float] = {}
         #: id -> a user connected here
         self.local: dict[int, User] = {}
+        #: nickname key -> a remote user waiting for it (see _place)
+        self.parked: dict[str, User] = {}
         #: Rooms whose channel is subscribed (they have local members).
         self.rooms: set[str] = set()
         #: Rooms whose membership changed this turn: subscribe or unsubscribe (see flushing).
@@ -290,6 +292,7 @@ class ClusterNode:
         taken = user.nick
         self.hub.force_nick(user, self.hub.guest_nick())
         self.hub.notify(user, f"You were renamed: {taken} is in use on another server of this network.")
+        self._unpark(casefold(taken))
 
     def user_modes(self, user: User) -> None:
         self._save(user)
@@ -352,12 +355,14 @@ class ClusterNode:
             self.transport.drop_user(user.id)
             self._send(["Q", name, user.id, event.reason])
             self.transport.release(user.key)
+            self._unpark(user.key)
         elif isinstance(event, NickChange):
             # The whole user, not just the new nickname: if its first claim failed, the others have not
             # met this user yet.
             self._save(user)
             old = casefold(event.old)
             self._claim(user, old if old != user.key else None, ["U", name, user_snapshot(user)])
+            self._unpark(old)
         elif isinstance(event, Away):
             self._save(user)
             self._send(["A", name, user.id, event.message])
@@ -438,22 +443,51 @@ class ClusterNode:
     def _local(self, uid: int) -> User | None:
         return self.local.get(uid)
 
-    def _make_room_for(self, key: str, newcomer: User) -> None:
-        """``key`` now belongs to ``newcomer`` (its node claimed it): whoever here has it gives it up."""
-        holder = self.hub.users.get(key)
-        if holder is None or holder is newcomer:
-            return
-        if not holder.node:
-            self._yield_nick(holder)
-        else:
-            # Two remote users with one nickname: the older claim lost; its node will rename it.
-            log.warning("cluster: %s and %s both claim %s", holder, newcomer, key)
-            del self.hub.users[key]
-            holder.key = f"\x00{holder.node}:{holder.id}"
-            self.hub.users[holder.key] = holder
+    def _place(self, user: User, key: str, *, claimed: bool) -> None:
+        """Give the remote ``user`` the nickname key ``key``. ``claimed``: its node has just claimed it in
+        Redis, so whoever here has it gives it up (a local user is renamed); otherwise (a snapshot, which
+        proves nothing) ``user`` waits, parked under a key of its own, until the nickname is free here."""
+        hub = self.hub
+        holder = hub.users.get(key)
+        if holder is not None and holder is not user:
+            if not claimed:
+                self._park(user, key)
+                return
+            if holder.node:
+                log.warning("cluster: %s and %s both claim %s", holder, user, key)
+                del hub.users[key]
+                self._park(holder, key)
+            else:
+                self._yield_nick(holder)  # frees the key
+        if hub.users.get(user.key) is user:
+            del hub.users[user.key]
+        self._unlist(user)
+        user.key = key
+        hub.users[key] = user
 
-    def apply_user(self, node: str, snap: Snapshot) -> User:
-        """Create or bring up to date the mirror of a user of ``node``."""
+    def _unlist(self, user: User) -> None:
+        for wanted, waiting in list(self.parked.items()):
+            if waiting is user:
+                del self.parked[wanted]
+
+    def _park(self, user: User, key: str) -> None:
+        if self.hub.users.get(user.key) is user:
+            del self.hub.users[user.key]
+        self._unlist(user)
+        user.key = f"\x00{user.node}:{user.id}"
+        self.hub.users[user.key] = user
+        self.parked[key] = user
+
+    def _unpark(self, key: str) -> None:
+        """``key`` was given up here: a remote user waiting for it takes it."""
+        user = self.parked.get(key)
+        if user is not None and key not in self.hub.users and casefold(user.nick) == key:
+            del self.parked[key]
+            self._place(user, key, claimed=False)
+
+    def apply_user(self, node: str, snap: Snapshot, *, claimed: bool = True) -> User:
+        """Create or bring up to date the mirror of a user of ``node``; ``claimed``: from a claim of its
+        node (see _place), not a snapshot."""
         hub = self.hub
         uid = snap["i"]
         user = self.remote.get((node, uid))
@@ -462,14 +496,20 @@ class ClusterNode:
         if user is None:
             client = RemoteClient(self)
             user = User(
-                uid, nick, key, client, _NO_MAILBOX, username=snap["u"], host=snap["h"], realname=snap["r"]
+                uid,
+                nick,
+                f"\x00{node}:{uid}",
+                client,
+                _NO_MAILBOX,
+                username=snap["u"],
+                host=snap["h"],
+                realname=snap["r"],
             )
             client.user = user
             user.node = node
             user.signon = snap.get("s", user.signon)
-            self._make_room_for(key, user)
             self.remote[(node, uid)] = user
-            hub.users[key] = user
+            self._place(user, key, claimed=claimed)
             hub.max_users = max(hub.max_users, len(hub.users))
             user.account = snap["a"]
             user.away = snap["w"]
@@ -478,8 +518,10 @@ class ClusterNode:
                 hub._presence(user, nick, key, online=True)
         else:
             if user.nick != nick:
-                self._make_room_for(key, user)
+                old = casefold(user.nick)
+                self._place(user, key, claimed=claimed)
                 hub.rename(user, nick)
+                self._unpark(old)
             if user.account != snap["a"]:
                 user.account = snap["a"]
                 hub._tell_neighbours(AccountChange(user, time.time(), user.account))
@@ -515,7 +557,7 @@ class ClusterNode:
         seen = set()
         for snap in snaps:
             try:
-                seen.add(self.apply_user(node, snap).id)
+                seen.add(self.apply_user(node, snap, claimed=False).id)
             except Exception:
                 log.exception("cluster: internal error applying a user of %s", node)
         for (owner, uid), user in list(self.remote.items()):
@@ -545,11 +587,13 @@ class ClusterNode:
 
     def _drop(self, user: User, reason: str) -> None:
         self.remote.pop((user.node, user.id), None)
+        self._unlist(user)
         for room in user.rooms.values():
             self._interest(room)
         self.hub.quit(user, reason)
         if self.hub.users.get(user.key) is user:  # quit left it (a parked duplicate key)
             del self.hub.users[user.key]
+        self._unpark(casefold(user.nick))
 
     def check_nodes(self, timeout: float) -> list[str]:
         """Nodes not heard from for ``timeout`` seconds are taken for dead; returns them."""
@@ -571,6 +615,10 @@ class ClusterNode:
         for user in self.local_users():
             self._save(user)
             self._claim(user, None, ["U", self.name, user_snapshot(user)])
+        for key in self.rooms:  # topics and modes of our rooms, for Redis restarted empty
+            room = self.hub.rooms.get(key)
+            if room is not None and _has_state(room):
+                self.transport.shared_put("live", key, _dump(room_state(room)))
         self._send(["SYNC", self.name])
         self._send(["ASK", self.name])
 

@@ -302,16 +302,13 @@ class Hub:
 
     def rename(self, user: User, new: str) -> NickChange | None:
         """Rename ``user`` without the checks (a user of another node, whose node checked): its neighbours
-        here are told."""
+        here are told. The caller (hubbub.cluster) has already filed it in ``users`` under its new key."""
         old = user.nick
         if new == old:
             return None
         key = casefold(new)
         self._remember(user)
-        if self.users.get(user.key) is user:
-            del self.users[user.key]
-        user.nick, user.key = new, key
-        self.users[key] = user
+        user.nick = new
         event = NickChange(user, time.time(), old, new)
         self._fanout(event, self._neighbours(user, include_self=False))
         old_key = casefold(old)
