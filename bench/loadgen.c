@@ -16,6 +16,14 @@
  * exactly that (a line split or merged by the server, or altered) counts as corrupt; a sequence number out of
  * order from a sender counts as a gap. Latencies are sampled (up to 2M samples) for percentiles.
  *
+ * Completeness (fanout, pingpong): after the measurement, the generator drains what is in flight for a second
+ * (--settle S: then, in fanout, for up to S more seconds until every line sent reached every other client, or
+ * nothing arrived for 2 s). fanout reports "expected" (lines sent x (clients - 1)) and "missing" (expected -
+ * delivered: lines lost; negative if duplicated); pingpong reports "stalled_pairs" (pairs that received
+ * nothing during the drain: their ball was lost) and "stalled", the first 16 of them as [client number of the
+ * first of the pair, lines it received, lines its peer received]. With --marks 1 it writes "loadgen: measuring"
+ * and "loadgen: measured" to stderr when the measurement starts and ends (for the CPU time taken meanwhile).
+ *
  * Everything is bounded: connection counts by --clients, time by --duration/--hold and a hard --deadline.
  */
 #define _GNU_SOURCE
@@ -55,13 +63,14 @@ typedef struct conn {
     size_t wlen, wcap;
     uint64_t seq;   /* next sequence number to send */
     uint64_t *last; /* per sender: last sequence seen */
+    uint64_t got;   /* data lines received */
     double t_start; /* churn: when this cycle began */
 } conn;
 
 static enum proto proto = P_IRC;
 static enum scen scen = S_FANOUT;
 static int port = 0, nclients = 100, nsenders = 10, payload = 32, concurrency = 50;
-static double rate = 0, duration = 5, hold = 2, deadline_s = 120, warmup = 0.5;
+static double rate = 0, duration = 5, hold = 2, deadline_s = 120, warmup = 0.5, settle = 0;
 static const char *room = "#bench";
 static int ep;
 static conn *conns;
@@ -71,6 +80,7 @@ static uint64_t *recv_by_sender; /* data lines received from each sender, over a
 static int settled;                /* connections registered (or failed) */
 static int max_pending = 128;     /* connections registering at once */
 static int window = 128;          /* open rate: messages per sender in flight (sent, not yet delivered) */
+static int marks = 0;             /* --marks 1: say on stderr when the measurement starts and ends */
 static int64_t *written_off;      /* per sender: messages given up on (never delivered intact) */
 static uint64_t *progress_mark;   /* per sender: recv_by_sender at the last progress check */
 static double *progress_time;     /* per sender: when it last made progress */
@@ -232,6 +242,7 @@ static int check_line(conn *c, const char *line, size_t len) {
         c->last[sid] = seq;
     }
     recv_by_sender[sid]++;
+    c->got++;
     record_latency(ts);
     return 1;
     (void)line;
@@ -324,7 +335,8 @@ static void close_conn(conn *c) {
 static void usage(void) {
     fprintf(stderr, "usage: loadgen fanout|pingpong|capacity|churn --port P [--proto irc|plain|raw] "
                     "[--clients N] [--senders S] [--rate R] [--duration D] [--payload B] [--room R] "
-                    "[--hold H] [--concurrency K] [--deadline D] [--warmup W] [--window M] [--pending P]\n");
+                    "[--hold H] [--concurrency K] [--deadline D] [--warmup W] [--window M] [--pending P] "
+                    "[--settle S] [--marks 1]\n");
     exit(2);
 }
 
@@ -403,6 +415,10 @@ static int count_ready(void) { return settled; }
 
 /* every client is registered or gone: `settled` counts both, so this is O(1) per loop turn */
 static int all_ready(void) { return settled >= nclients; }
+
+/* fanout, after the measurement: every line sent has reached every other client */
+static uint64_t expected_lines;
+static int all_delivered(void) { return delivered >= expected_lines; }
 
 /* --- fan-out --- */
 static double next_send;
@@ -493,6 +509,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--warmup")) warmup = atof(v);
         else if (!strcmp(a, "--window")) window = atoi(v);
         else if (!strcmp(a, "--pending")) max_pending = atoi(v);
+        else if (!strcmp(a, "--settle")) settle = atof(v);
+        else if (!strcmp(a, "--marks")) marks = atoi(v);
         else usage();
         i++;
     }
@@ -569,6 +587,7 @@ int main(int argc, char **argv) {
     nsamples = 0;
     double cpu1 = cpu_seconds(), sys1 = sys_seconds();
     double start = now_s();
+    if (marks) fprintf(stderr, "loadgen: measuring\n");
     if (scen == S_FANOUT) {
         next_send = start;
         loop_until(start + duration, NULL, fanout_tick);
@@ -581,18 +600,47 @@ int main(int argc, char **argv) {
     }
     double elapsed = now_s() - start;
     uint64_t delivered_in_time = delivered;
+    if (marks) fprintf(stderr, "loadgen: measured\n");
     /* drain what is in flight (not counted in the rate) */
+    uint64_t *got_before = calloc(nclients, sizeof(uint64_t));
+    if (!got_before) die("calloc");
+    for (int i = 0; i < nclients; i++) got_before[i] = conns[i].got;
     loop_until(now_s() + 1.0, NULL, NULL);
     double cpu = cpu_seconds() - cpu1, sys = sys_seconds() - sys1;
+    /* completeness: fanout waits (up to --settle s, while lines still arrive) for every line to every client */
+    expected_lines = sent * (uint64_t)(nclients > 1 ? nclients - 1 : 1);
+    double settle_start = now_s(), settle_end = settle_start + settle;
+    while (scen == S_FANOUT && !all_delivered() && now_s() < settle_end) {
+        uint64_t before = delivered;
+        loop_until(now_s() + 2.0 < settle_end ? now_s() + 2.0 : settle_end, all_delivered, NULL);
+        if (delivered == before) break; /* nothing more is coming */
+    }
+    double settled_s = now_s() - settle_start;
+    int stalled = 0;
+    char stalled_list[1024] = ""; /* the first stalled pairs: "[first client, its lines, its peer's lines]" */
+    size_t used = 0;
+    if (scen == S_PINGPONG)
+        for (int i = 0; i + 1 < nclients; i += 2)
+            if (conns[i].got == got_before[i] && conns[i + 1].got == got_before[i + 1]) {
+                if (stalled++ < 16 && used < sizeof stalled_list - 64)
+                    used += snprintf(stalled_list + used, sizeof stalled_list - used, "%s[%d,%llu,%llu]",
+                                     used ? "," : "", i, (unsigned long long)conns[i].got,
+                                     (unsigned long long)conns[i + 1].got);
+            }
+    free(got_before);
     qsort(samples, nsamples, sizeof *samples, cmp_u64);
     printf("{\"scenario\":\"%s\",\"proto\":\"%s\",\"clients\":%d,\"ready\":%d,\"senders\":%d,\"rate\":%.1f,"
            "\"duration\":%.3f,\"sent\":%llu,\"delivered\":%llu,\"delivered_per_s\":%.1f,\"corrupt\":%llu,"
            "\"gaps\":%llu,\"closed_early\":%llu,\"other_lines\":%llu,\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,"
-           "\"max\":%.3f,\"samples\":%zu},\"connect_time\":%.3f,\"loadgen_cpu\":%.3f,\"loadgen_sys\":%.3f,\"loadgen_cpu_share\":%.3f}\n",
+           "\"max\":%.3f,\"samples\":%zu},\"connect_time\":%.3f,\"loadgen_cpu\":%.3f,\"loadgen_sys\":%.3f,\"loadgen_cpu_share\":%.3f,"
+           "\"expected\":%lld,\"missing\":%lld,\"stalled_pairs\":%d,\"stalled\":[%s],\"settle_s\":%.3f}\n",
            scen == S_FANOUT ? "fanout" : "pingpong", proto == P_IRC ? "irc" : proto == P_PLAIN ? "plain" : "raw",
            nclients, ready, nsenders, rate, elapsed, (unsigned long long)sent, (unsigned long long)delivered,
            delivered_in_time / elapsed, (unsigned long long)corrupt, (unsigned long long)gaps,
            (unsigned long long)closed_early, (unsigned long long)other_lines, pct(0.5), pct(0.99),
-           nsamples ? samples[nsamples - 1] / 1e6 : -1.0, nsamples, connected, cpu, sys, cpu / (elapsed + 1.0));
+           nsamples ? samples[nsamples - 1] / 1e6 : -1.0, nsamples, connected, cpu, sys, cpu / (elapsed + 1.0),
+           scen == S_FANOUT ? (long long)expected_lines : -1LL,
+           scen == S_FANOUT ? (long long)expected_lines - (long long)delivered : 0LL, stalled, stalled_list,
+           settled_s);
     return 0;
 }

@@ -5,6 +5,8 @@ miniircd, ngircd and ergo (when installed), on 127.0.0.1, with a C load generato
     python bench/run.py                      # the full run (about 10 minutes)
     python bench/run.py --quick              # a small, fast run (a smoke test)
     python bench/run.py --servers hubbub-irc,ngircd --scenarios fanout
+    python bench/run.py --cluster [--quick]  # the cluster suite instead (bench/cluster.py): hubbub-irc alone,
+                                             # and through a real redis-server with 1 and 2 worker processes
 
 Each scenario starts a fresh server pinned to CPU 0 and runs the load generator pinned to CPU 1. Results are
 printed as a table with ratios between the servers measured in the same run, and written as JSON and a PNG
@@ -361,7 +363,12 @@ def main() -> int:
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated: " + ",".join(SERVERS))
     parser.add_argument("--scenarios", default="", help="only plans whose label contains one of these words")
     parser.add_argument("--out", default=str(RESULTS), help="folder for the JSON and PNG results")
+    import cluster  # bench/cluster.py: the cluster suite (it imports this file as ``run``)
+
+    cluster.add_arguments(parser)
     args = parser.parse_args()
+    if args.cluster:
+        return cluster.main(args)
 
     hard = raise_fd_limit()
     max_clients = min(19000, hard - 500)

@@ -56,3 +56,56 @@ def test_quick_fanout_and_pingpong_deliver_every_line_intact(tmp_path: Path) -> 
     except ImportError:
         return  # the chart is optional: bench extras
     assert path.with_suffix(".png").exists()
+
+
+@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="no C compiler")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="SO_REUSEPORT balancing and /proc are Linux's"
+)
+def test_quick_cluster_suite_with_two_workers_delivers_every_line_once(tmp_path: Path) -> None:
+    """bench/run.py --cluster --quick, 2 workers through a real redis-server: every line crosses to the other
+    node, once, intact; no ping-pong pair stalls (a lost line); both workers serve clients and log nothing."""
+    from realclients import require_binary
+    from redis_server import require_redis_py
+
+    require_binary("redis-server")
+    require_redis_py()
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--cluster",
+            "--quick",
+            "--variants",
+            "w2",
+            "--scenarios",
+            "pingpong,fanout",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    paths = list(tmp_path.glob("cluster-*.json"))
+    assert len(paths) == 1, out.stdout + out.stderr
+    results = json.loads(paths[0].read_text())["results"]
+    runs = [(label, name, r) for label, row in results.items() for name, rs in row.items() for r in rs]
+    assert {(label, name) for label, name, _ in runs} == {
+        ("pingpong 500 rooms", "w2"),
+        ("fanout N=200", "w2"),
+    }
+    for label, name, result in runs:
+        where = (label, name, result.get("log"))
+        assert "error" not in result, (where, result["error"])
+        assert result["ready"] == result["clients"], where
+        assert result["delivered"] > 0, where
+        assert result["corrupt"] == 0 and result["gaps"] == 0 and result["closed_early"] == 0, (where, result)
+        assert result["missing"] == 0, (where, result["expected"], result["delivered"])
+        assert result["stalled_pairs"] == 0, (where, result["stalled"], result.get("stalled_on"))
+        assert result["log_problems_count"] == 0, (where, result["log_problems"])
+        assert result["exit_code"] == 0, where
+        assert len(result["clients_per_worker"]) == 2 and min(result["clients_per_worker"]) > 0, where
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "CPU placement: none pinned" in out.stdout
