@@ -4,6 +4,10 @@ into script calls, and the history entries' encoding."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 from typing import Any
 
 from hubbub.cluster.redis import _decode_messages, _encode_messages, _split
@@ -116,3 +120,31 @@ def test_history_entries_round_trip() -> None:
         ),
     ]
     assert _decode_messages(_encode_messages(msgs)) == msgs
+
+
+def test_a_node_alone_imports_nothing_of_the_cluster_or_redis(tmp_path: Path) -> None:
+    """Without --redis nothing changes: a server starts, serves and stops with no Redis code loaded."""
+    code = textwrap.dedent(
+        """
+        import asyncio, socket, sys
+        from hubbub.config import Config
+        from hubbub.net.server import Server
+
+        async def main():
+            server = Server(Config(host="127.0.0.1", port=0, irc_port=None, db=":memory:"))
+            await server.start()
+            port = server.addresses[0][2]
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            await reader.readline()
+            writer.close()
+            await server.shutdown()
+
+        asyncio.run(main())
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("redis", "hiredis") or "cluster" in m)
+        print(loaded)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -95,6 +95,8 @@ TURN_ARGS = 4000
 OUTBOX_MAX = 100_000
 #: Entries read from the stream at a time.
 STREAM_BATCH = 1000
+#: Seconds between reads of the stream once caught up.
+STREAM_PAUSE = 0.05
 
 
 class RedisTransport:
@@ -503,6 +505,9 @@ class RedisTransport:
                 store.stream_read(position)
                 if len(entries) < STREAM_BATCH:
                     catching_up = False
+                    # Let the other nodes' entries gather: one store commit for many of their turns
+                    # (copies of history are read later, not now).
+                    await asyncio.sleep(STREAM_PAUSE)
         except asyncio.CancelledError:
             raise
         except (RedisError, OSError) as exc:
