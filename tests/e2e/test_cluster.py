@@ -806,6 +806,54 @@ def test_accounts_registered_on_one_node_log_in_on_another(cluster: Cluster) -> 
     frank.expect(r"NOTICE frank :You're now logged in as alice$")
 
 
+def test_a_room_registered_on_one_node_is_kept_by_the_others(cluster: Cluster) -> None:
+    """ChanServ REGISTER on A: on B the room outlives its members, keeps its topic, and its founder gets
+    operator status on joining there."""
+    a, b = cluster.node("A"), cluster.node("B")
+    alice = a.irc("alice")
+    alice.send("REGISTER * * club-password")
+    alice.expect(r"^:\S+ REGISTER SUCCESS alice ")
+    irc_join(alice, "#club")
+    alice.send("TOPIC #club :members only")
+    alice.expect(r"^:alice!\S+ TOPIC #club :members only$")
+    alice.send("PRIVMSG ChanServ :REGISTER #club")
+    alice.expect(r"NOTICE alice :Channel #club successfully registered$")
+    alice.send("PART #club")
+    alice.expect(r"^:alice!\S+ PART #club")
+    watcher = b.irc("watcher")
+    knows(watcher, "alice")
+    watcher.send("LIST #club")
+    watcher.expect(r"^:\S+ 322 watcher #club 0 :members only$")
+    assert irc_join(watcher, "#club") == ["watcher"]  # not an operator: not the founder
+    alice.send("QUIT")
+    watcher.expect(r"^:\S+ 731 watcher :alice$")
+    founder, ok = sasl_client(b, "alice", "alice", "club-password")
+    assert ok
+    assert "@alice" in irc_join(founder, "#club")
+
+
+def test_rehash_and_invitations_cross_nodes(cluster: Cluster) -> None:
+    a, b = cluster.node("A", *OPER), cluster.node("B")
+    op = a.irc("op")
+    op.send(f"OPER {OPER[1].split(':')[0]} {OPER[1].split(':')[1]}")
+    op.expect(r"^:\S+ 381 op ")
+    mark = log_mark(b)
+    op.send("REHASH")
+    op.expect(r"^:\S+ (382|NOTICE) ")
+    wait_log_after(b, mark, r"REHASH from node A")
+    irc_join(op, "#inv")
+    op.send("MODE #inv +i")
+    op.expect(r"^:op!\S+ MODE #inv \+i$")
+    guest = b.irc("guest")
+    knows(op, "guest")
+    guest.send("JOIN #inv")
+    guest.expect(r"^:\S+ 473 guest #inv ")
+    op.send("INVITE guest #inv")
+    op.expect(r"^:\S+ 341 op guest :?#inv$")
+    guest.expect(r"^:op!\S+ INVITE guest :?#inv$")
+    assert "guest" in irc_join(guest, "#inv")
+
+
 def test_a_kline_set_on_one_node_disconnects_matching_users_of_another(cluster: Cluster) -> None:
     a, b = cluster.node("A", *OPER), cluster.node("B")
     op = a.irc("op")

@@ -727,7 +727,7 @@ class ClusterNode:
         """An operator's REHASH: this node reloads, and every other node is told to."""
         ok, why = self._rehash_here()
         self._send(["RH", self.name])
-        return ok, f"{why} (the other nodes reload theirs)"
+        return ok, f"{why}; the other nodes were asked to reload theirs"
 
     def _on_rehash(self, p: list[Any]) -> None:
         ok, why = self._rehash_here()

@@ -80,6 +80,9 @@ while i <= n do
   elseif op == 'X' then
     redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'n', node, 'm', ARGV[i + 1])
     i = i + 2
+  elseif op == 'Y' then
+    redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'n', node, 'm', ARGV[i + 1], 'r', '1')
+    i = i + 2
   else
     return redis.error_reply('unknown operation ' .. tostring(op))
   end
@@ -95,8 +98,9 @@ TURN_ARGS = 4000
 OUTBOX_MAX = 100_000
 #: Entries read from the stream at a time.
 STREAM_BATCH = 1000
-#: Seconds between reads of the stream once caught up.
-STREAM_PAUSE = 0.05
+#: After rejoining, history entries sent this recently are added to the stream again (marked, so that readers
+#: skip those they have): Redis may have restarted empty before every node had read them.
+RESEND_WINDOW = 60.0
 
 
 class RedisTransport:
@@ -130,6 +134,9 @@ class RedisTransport:
         self._subscribed: set[str] = set()
         #: History entries not yet added to the stream.
         self.outbox: deque[StoredMessage] = deque(maxlen=OUTBOX_MAX)
+        #: History entries added to the stream lately, with when (see RESEND_WINDOW).
+        self.recent: deque[tuple[float, StoredMessage]] = deque(maxlen=OUTBOX_MAX)
+        self._resend: list[StoredMessage] = []
         self._fetch: set[str] = set()
         self.connected = False
         #: Connecting: operations queued meanwhile (our claims) wait instead of being dropped.
@@ -256,6 +263,8 @@ class RedisTransport:
         node.resync()
         if self.store is not None:
             self.store.resync()
+            since = time.monotonic() - RESEND_WINDOW
+            self._resend = [msg for when, msg in self.recent if when >= since]
         others = [n.decode() for n in await redis.smembers(self.nodes_key)]
         for other in others:
             if other != self.name:
@@ -403,6 +412,7 @@ class RedisTransport:
         history = []
         while self.outbox:
             history.append(self.outbox.popleft())
+        resend, self._resend = self._resend, []
         args: list[Any] = []
         claims: list[Callable[[bool], None]] = []
         for op in ops:
@@ -420,6 +430,8 @@ class RedisTransport:
                 args += ("H", op[1], op[2], op[3])
             elif kind == "hdel":
                 args += ("D", op[1], op[2])
+        for i in range(0, len(resend), 500):
+            args += ("Y", _encode_messages(resend[i : i + 500]))
         for i in range(0, len(history), 500):  # one stream entry per 500 messages at most
             args += ("X", _encode_messages(history[i : i + 500]))
         if not args:
@@ -439,8 +451,11 @@ class RedisTransport:
         except (RedisError, OSError):
             for msg in reversed(history):
                 self.outbox.appendleft(msg)
+            self._resend = resend + self._resend
             raise
         self.sent_batches += 1
+        now = time.monotonic()
+        self.recent.extend((now, msg) for msg in history)
         for done, result in zip(claims, results, strict=False):
             try:
                 done(bool(result))
@@ -500,14 +515,12 @@ class RedisTransport:
                     except (KeyError, ValueError, TypeError):
                         log.warning("cluster: unreadable history entry %s", position)
                         continue
+                    again = b"r" in fields  # sent again after a rejoin: we may have it
                     for msg in msgs:
-                        store.replicate(msg, check=catching_up)
+                        store.replicate(msg, check=catching_up or again)
                 store.stream_read(position)
                 if len(entries) < STREAM_BATCH:
                     catching_up = False
-                    # Let the other nodes' entries gather: one store commit for many of their turns
-                    # (copies of history are read later, not now).
-                    await asyncio.sleep(STREAM_PAUSE)
         except asyncio.CancelledError:
             raise
         except (RedisError, OSError) as exc:
@@ -563,7 +576,7 @@ def _split(args: list[Any], size: int) -> list[list[Any]]:
     """Cut a turn's arguments into calls of about ``size`` arguments, between operations."""
     if len(args) <= size:
         return [args]
-    widths = {"P": 3, "C": 5, "R": 2, "H": 4, "D": 3, "X": 2}
+    widths = {"P": 3, "C": 5, "R": 2, "H": 4, "D": 3, "X": 2, "Y": 2}
     calls: list[list[Any]] = []
     start = i = 0
     while i < len(args):

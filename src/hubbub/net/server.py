@@ -64,8 +64,6 @@ class Server:
             if config.redis:
                 store = self._cluster_store(store)
             hub = Hub(limits, store, history=config.history)
-            if self.transport is not None:
-                self._join_cluster(hub)
         self.hub = hub
         self.store = hub.store
         self.store.start(self.loop)
@@ -77,6 +75,8 @@ class Server:
         hub.run_blocking = self._run_blocking
         hub.call_later = self.loop.call_later
         hub.rehash = self.rehash
+        if self.transport is not None:
+            self._join_cluster(hub)  # after the hub's hooks are set: the cluster wraps rehash
         self.sendq = config.sendq
         self.close_timeout = config.shutdown_timeout
         self.connections: set[Connection] = set()
