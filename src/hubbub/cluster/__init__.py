@@ -14,5 +14,7 @@ node whose lease (``<cluster>:node:<node>``, renewed by its heartbeat) has run o
 node also keeps its users in ``<cluster>:users:<node>``, which the others read when it (re)joins. History is
 shared through a Redis stream that every node copies into its own store (see :mod:`.replica`).
 
-``node`` is the Redis-free logic; ``redis`` is the transport (imported only with ``--redis``).
+``node`` (what goes out and comes in) and ``mirror`` (the other nodes' users) are the Redis-free logic;
+``redis`` is the transport and ``subscriber`` its pub/sub reader; ``replica`` keeps the store in step. The
+package is imported only with ``--redis``.
 """
