@@ -327,3 +327,21 @@ def test_room_topics_and_modes_are_kept_for_nodes_joining_later(bus: MemoryBus) 
     assert (room.topic, room.password) == ("kept", "key")
     say(bus, ann, "PART #t")
     assert "#t" not in bus.shared["live"]
+
+
+def test_a_snapshot_never_takes_a_nickname_from_its_holder_here(bus: MemoryBus) -> None:
+    """A user of another node read from a snapshot (no claim) whose nickname is held here waits, parked,
+    until the nickname is free here; a claim (a "U" message) would have moved the local user instead."""
+    a, b = nodes(bus)
+    ann = a.irc("ann")
+    snap = {"i": 99, "n": "ann", "u": "u", "h": "h", "r": "r", "a": "", "w": "", "m": "", "o": "", "c": []}
+    b.cluster.apply_node("a", [json.loads(v) for v in bus.users["a"].values()])
+    b.cluster.apply_node("c", [snap], complete=False)
+    held = b.hub.find_user("ann")
+    assert held is not None and held.node == "a"
+    waiting = b.cluster.remote[("c", 99)]
+    assert waiting.key != "ann" and b.cluster.parked["ann"] is waiting
+    ann_id = a.hub.users["ann"].id
+    say(bus, ann, "NICK anna")  # A's ann gives the nickname up: on B, the waiting user takes it
+    assert b.hub.find_user("anna") is b.cluster.remote[("a", ann_id)]
+    assert b.hub.find_user("ann") is waiting and "ann" not in b.cluster.parked
