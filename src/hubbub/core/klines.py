@@ -17,6 +17,7 @@ Durations, as ratbox and ergo write them: a plain number is minutes (``10``), or
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -27,6 +28,8 @@ from ..wire.masks import Matcher, compile_mask
 from .errors import ChatError, Reason
 from .names import casefold
 
+_oper_log = logging.getLogger("hubbub.oper")
+
 if TYPE_CHECKING:
     from .hub import Hub
     from .model import User
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_KLINES",
     "KLines",
+    "added_notice",
     "canonical_mask",
     "describe",
     "format_duration",
@@ -100,6 +104,16 @@ def canonical_mask(mask: str) -> str:
 def shown_reason(reason: str) -> str:
     """The part of a reason users see: an operator's note after ``|`` is for operators (ratbox, ergo)."""
     return reason.partition("|")[0].strip() or "No reason given"
+
+
+def added_notice(oper: User, record: KLineRecord, duration: float | None, killed: list[str]) -> str:
+    """Log a new K-line, and return what operators are told of it (both protocols)."""
+    length = f"for {format_duration(duration)}" if duration else "permanently"
+    _oper_log.info("KLINE: %s banned %s %s: %s", oper.hostmask, record.mask, length, record.reason[:200])
+    text = f"{oper.nick} added a K-line {length} on {record.mask}: {record.reason}"
+    if killed:
+        text += f" (disconnected: {', '.join(killed)})"
+    return text
 
 
 def describe(record: KLineRecord, now: float) -> str:

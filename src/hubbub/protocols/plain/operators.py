@@ -16,7 +16,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from ...core.errors import ChatError, Reason
-from ...core.klines import describe, format_duration, parse_duration
+from ...core.klines import added_notice, describe, parse_duration
 from ...core.model import Room, User
 from ...core.modes import ModeRequest
 from ...core.opers import check_oper
@@ -182,12 +182,7 @@ def cmd_kline(session: PlainSession, arg: str) -> None:
         return
     mask, reason = words[0], " ".join(words[1:]) or "No reason given"
     record, killed = hub.klines.add(user, mask, reason, duration)
-    length = f"for {format_duration(duration)}" if duration else "permanently"
-    log.info("KLINE: %s banned %s %s: %s", user.hostmask, record.mask, length, record.reason[:200])
-    text = f"{user.nick} added a K-line {length} on {record.mask}: {record.reason}"
-    if killed:
-        text += f" (disconnected: {', '.join(killed)})"
-    tell_opers(session, text)
+    tell_opers(session, added_notice(user, record, duration, killed))
 
 
 def cmd_unkline(session: PlainSession, arg: str) -> None:

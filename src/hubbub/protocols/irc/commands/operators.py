@@ -22,7 +22,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ....core.errors import ChatError
-from ....core.klines import describe, format_duration, parse_duration, shown_reason
+from ....core.klines import added_notice, describe, parse_duration, shown_reason
 from ....core.model import User
 from ....core.opers import check_oper
 from ....wire import numerics as n
@@ -153,12 +153,7 @@ def kline(session: IrcSession, msg: Message) -> None:
     except ChatError as exc:
         session.server_line("NOTICE", user.nick, exc.message)
         return
-    length = f"for {format_duration(duration)}" if duration else "permanently"
-    log.info("KLINE: %s banned %s %s: %s", user.hostmask, record.mask, length, record.reason[:200])
-    text = f"{user.nick} added a K-line {length} on {record.mask}: {record.reason}"
-    if killed:
-        text += f" (disconnected: {', '.join(killed)})"
-    tell_opers(session, text)
+    tell_opers(session, added_notice(user, record, duration, killed))
 
 
 @command("UNKLINE", min_params=1)
