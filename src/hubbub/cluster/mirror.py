@@ -219,7 +219,7 @@ class Mirror:
             user.away = snap["w"]
             self._set_modes(user, snap["m"], snap["o"])
             if key in hub.watchers:
-                hub._presence(user, nick, key, online=True)
+                hub.presence(user, nick, key, online=True)
         else:
             if user.nick != nick:
                 old = casefold(user.nick)
@@ -228,7 +228,7 @@ class Mirror:
                 self._unpark(old)
             if user.account != snap["a"]:
                 user.account = snap["a"]
-                hub._tell_neighbours(AccountChange(user, time.time(), user.account))
+                hub.tell_neighbours(AccountChange(user, time.time(), user.account))
             if user.away != snap["w"]:
                 hub.set_away(user, snap["w"])
             user.username, user.host, user.realname = snap["u"], snap["h"], snap["r"]

@@ -7,7 +7,6 @@ incoming pub/sub message. Bus messages are JSON arrays ``[kind, node, ...]``.
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import random
@@ -99,7 +98,7 @@ class ClusterNode(Mirror):
         self._rehash_here = hub.rehash
         hub.rehash = self._rehash
         # Guest nicknames from a per-node random range, so that two nodes rarely offer the same one.
-        hub._guests = itertools.count(random.randrange(1, 90000) * 10)
+        hub.guests_from(random.randrange(1, 90000) * 10)
         self._handlers: dict[str, Callable[[list[Any]], None]] = {
             "U": self._on_user,
             "Q": self._on_quit,
@@ -394,8 +393,7 @@ class ClusterNode(Mirror):
         target = self._user(p[4], p[5])
         if actor is None or room is None or target is None or target not in room.members:
             return
-        self.hub._fanout_room(Kick(actor, time.time(), room, target, p[6]), room, actor)
-        self.hub._leave(target, room)
+        self.hub.expel(actor, room, target, p[6])
         self._interest(room)
         self._save(target)
 
@@ -413,7 +411,7 @@ class ClusterNode(Mirror):
         user = self.remote.get((p[1], p[2]))
         if user is not None and user.account != p[3]:
             user.account = p[3]
-            self.hub._tell_neighbours(AccountChange(user, time.time(), p[3]))
+            self.hub.tell_neighbours(AccountChange(user, time.time(), p[3]))
 
     def _on_topic(self, p: list[Any]) -> None:
         user = self.remote.get((p[1], p[2]))
@@ -421,7 +419,7 @@ class ClusterNode(Mirror):
         if user is None or room is None:
             return
         room.topic, room.topic_by, room.topic_time = p[4], p[5], p[6]
-        self.hub._fanout_room(Topic(user, room.topic_time, room, room.topic), room, user)
+        self.hub.fanout_room(Topic(user, room.topic_time, room, room.topic), room, user)
 
     def _on_modes(self, p: list[Any]) -> None:
         user = self.remote.get((p[1], p[2]))
@@ -436,7 +434,7 @@ class ClusterNode(Mirror):
                 if node == self.name:
                     self._save(member)
         changes = tuple((change, arg) for change, arg in p[4])
-        self.hub._fanout_room(ModeChange(user, time.time(), room, changes), room, user)
+        self.hub.fanout_room(ModeChange(user, time.time(), room, changes), room, user)
 
     def _on_user_modes(self, p: list[Any]) -> None:
         user = self.remote.get((p[1], p[2]))
@@ -447,7 +445,7 @@ class ClusterNode(Mirror):
         user = self.remote.get((p[1], p[2]))
         if user is not None:
             event = Wallops(user, time.time(), p[3])
-            self.hub._fanout(event, [u for u in self.hub.users.values() if "w" in u.modes and not u.node])
+            self.hub.fanout(event, [u for u in self.hub.users.values() if "w" in u.modes and not u.node])
 
     def _on_heartbeat(self, p: list[Any]) -> None:
         node = p[1]
@@ -488,10 +486,10 @@ class ClusterNode(Mirror):
         if status:
             ops = [m for m, s in room.members.items() if "o" in s and not m.node]
             hub.messages_out += len(ops)
-            hub._fanout(event, ops)
+            hub.fanout(event, ops)
         else:
             hub.messages_out += len(room.members) - room.remote
-            hub._fanout_room(event, room, user)
+            hub.fanout_room(event, room, user)
 
     def _on_private(self, p: list[Any]) -> None:
         _, node, uid, target_id, when, kind, msgid, text, tags = p

@@ -154,7 +154,7 @@ class ReplicatedStore:
             return
         room = hub.rooms.get(record.key)
         if room is None:
-            hub._restore_room(record)
+            hub.restore_room(record)
         else:
             room.founder = record.founder
 

@@ -147,7 +147,7 @@ class Hub:
     def __init__(
         self, limits: HubLimits | None = None, store: Store | None = None, *, history: bool = True
     ) -> None:
-        #: Rooms of at most this many members skip fan-out batches (see _fanout_room).
+        #: Rooms of at most this many members skip fan-out batches (see fanout_room).
         self.small_room = SMALL_ROOM
         self.limits = limits or HubLimits()
         self.users: dict[str, User] = {}
@@ -195,7 +195,7 @@ class Hub:
         self.messages_out = 0
         self.history_writes = 0
         for record in self.store.load_rooms():
-            self._restore_room(record)
+            self.restore_room(record)
 
     @staticmethod
     def now() -> float:
@@ -211,6 +211,10 @@ class Hub:
         if user is None:
             raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
         return user
+
+    def guests_from(self, number: int) -> None:
+        """Number guest nicknames from ``number`` on (cluster nodes each start somewhere else)."""
+        self._guests = itertools.count(number)
 
     def guest_nick(self) -> str:
         prefix = self.limits.guest_prefix
@@ -268,7 +272,7 @@ class Hub:
         self.users[key] = user
         self.max_users = max(self.max_users, len(self.users))
         if key in self.watchers:
-            self._presence(user, nick, key, online=True)
+            self.presence(user, nick, key, online=True)
         self._protect_nick(user)
         if self.cluster is not None:
             self.cluster.connected(user)
@@ -283,26 +287,21 @@ class Hub:
         old = user.nick
         if new == old:
             return None
-        self._remember(user)
         del self.users[user.key]
-        user.nick, user.key = new, key
+        user.key = key
         self.users[key] = user
-        event = NickChange(user, time.time(), old, new)
-        self._fanout(event, self._neighbours(user, include_self=False))
-        old_key = casefold(old)
-        if old_key != key:
-            if old_key in self.watchers:
-                self._presence(user, old, old_key, online=False)
-            if key in self.watchers:
-                self._presence(user, new, key, online=True)
+        event = self.rename(user, new)
+        assert event is not None
+        if casefold(old) != key:
             self._protect_nick(user)
         if self.cluster is not None:
             self.cluster.publish(event)
         return event
 
     def rename(self, user: User, new: str) -> NickChange | None:
-        """Rename ``user`` without the checks (a user of another node, whose node checked): its neighbours
-        here are told. The caller (hubbub.cluster) has already filed it in ``users`` under its new key."""
+        """Give ``user`` the nickname ``new`` and tell its neighbours and watchers, without the checks (see
+        change_nick; for a user of another node, its node checked). The caller has already filed ``user`` in
+        ``users`` under its new key."""
         old = user.nick
         if new == old:
             return None
@@ -310,13 +309,13 @@ class Hub:
         self._remember(user)
         user.nick = new
         event = NickChange(user, time.time(), old, new)
-        self._fanout(event, self._neighbours(user, include_self=False))
+        self.fanout(event, self._neighbours(user, include_self=False))
         old_key = casefold(old)
         if old_key != key:
             if old_key in self.watchers:
-                self._presence(user, old, old_key, online=False)
+                self.presence(user, old, old_key, online=False)
             if key in self.watchers:
-                self._presence(user, new, key, online=True)
+                self.presence(user, new, key, online=True)
         return event
 
     def quit(self, user: User, reason: str) -> None:
@@ -338,10 +337,10 @@ class Hub:
         recipients = list(self._neighbours(user, include_self=False))
         for room in list(user.rooms.values()):
             self._leave(user, room)
-        self._fanout(event, recipients)
+        self.fanout(event, recipients)
         self.unwatch_all(user)
         if user.key in self.watchers:
-            self._presence(user, user.nick, user.key, online=False)
+            self.presence(user, user.nick, user.key, online=False)
 
     # -- accounts ----------------------------------------------------------------------------------------
 
@@ -354,13 +353,13 @@ class Hub:
             grace = self._grace.pop(user, None)
             if grace is not None:
                 grace.cancel()
-        self._tell_neighbours(AccountChange(user, time.time(), account))
+        self.tell_neighbours(AccountChange(user, time.time(), account))
 
     def log_out(self, user: User) -> None:
         if not user.account:
             raise ChatError(Reason.NOT_LOGGED_IN, user.nick, "You are not logged in")
         user.account = ""
-        self._tell_neighbours(AccountChange(user, time.time(), ""))
+        self.tell_neighbours(AccountChange(user, time.time(), ""))
         self._protect_nick(user)
 
     def notify(self, user: User, text: str) -> None:
@@ -425,7 +424,7 @@ class Hub:
         for key in empty:
             del self.watchers[key]
 
-    def _presence(self, user: User, nick: str, key: str, *, online: bool) -> None:
+    def presence(self, user: User, nick: str, key: str, *, online: bool) -> None:
         event = Presence(user, time.time(), nick, online)
         for watcher in list(self.watchers.get(key, ())):
             if watcher is not user:
@@ -464,17 +463,17 @@ class Hub:
         if message == user.away:
             return
         user.away = message
-        self._tell_neighbours(Away(user, time.time(), message))
+        self.tell_neighbours(Away(user, time.time(), message))
 
     def set_realname(self, user: User, realname: str) -> Realname:
         user.realname = realname[: self.limits.realname_max]
         event = Realname(user, time.time(), user.realname)
-        self._tell_neighbours(event)
+        self.tell_neighbours(event)
         return event
 
-    def _tell_neighbours(self, event: Event) -> None:
+    def tell_neighbours(self, event: Event) -> None:
         """Fan ``event`` out to everyone sharing a room with its user, and to the cluster."""
-        self._fanout(event, self._neighbours(event.user, include_self=False))
+        self.fanout(event, self._neighbours(event.user, include_self=False))
         if self.cluster is not None and not event.user.node:
             self.cluster.publish(event)
 
@@ -527,7 +526,7 @@ class Hub:
         if not user.oper:
             raise ChatError(Reason.NO_PRIVILEGES, "WALLOPS", "Permission Denied - You're not an IRC operator")
         event = Wallops(user, time.time(), text)
-        self._fanout(event, [u for u in self.users.values() if "w" in u.modes])
+        self.fanout(event, [u for u in self.users.values() if "w" in u.modes])
         if self.cluster is not None:
             self.cluster.publish(event)
 
@@ -597,10 +596,10 @@ class Hub:
         if user.node:
             room.remote += 1
         event = Join(user, time.time(), room)
-        self._fanout_room(event, room, user)
+        self.fanout_room(event, room, user)
         if user.away:
             # The members learn that the newcomer is away (IRCv3 away-notify).
-            self._fanout_room(Away(user, event.time, user.away), room, user)
+            self.fanout_room(Away(user, event.time, user.away), room, user)
         return event
 
     def room_named(self, name: str) -> Room:
@@ -628,7 +627,7 @@ class Hub:
         """Remove ``user`` from ``room`` and tell the other members; the event is returned as for join."""
         _require_member(user, room)
         event = Part(user, time.time(), room, reason)
-        self._fanout_room(event, room, user)
+        self.fanout_room(event, room, user)
         self._leave(user, room)
         if self.cluster is not None and not user.node:
             self.cluster.publish(event)
@@ -688,7 +687,7 @@ class Hub:
             )
         )
 
-    def _restore_room(self, record: RoomRecord) -> None:
+    def restore_room(self, record: RoomRecord) -> None:
         room = Room(record.name, record.key)
         room.founder = record.founder
         room.created = record.created
@@ -741,7 +740,7 @@ class Hub:
         room.topic_by = user.hostmask
         room.topic_time = time.time()
         event = Topic(user, room.topic_time, room, room.topic)
-        self._fanout_room(event, room, user)
+        self.fanout_room(event, room, user)
         self._save_room(room)
         if self.cluster is not None:
             self.cluster.publish(event)
@@ -756,11 +755,17 @@ class Hub:
             raise ChatError(
                 Reason.USER_NOT_IN_ROOM, room.name, f"{target.nick} is not in {room.name}", nick=target.nick
             )
-        event = Kick(user, time.time(), room, target, reason[: self.limits.kick_max] or user.nick)
-        self._fanout_room(event, room, user)
-        self._leave(target, room)
+        event = self.expel(user, room, target, reason[: self.limits.kick_max] or user.nick)
         if self.cluster is not None:
             self.cluster.publish(event)
+        return event
+
+    def expel(self, user: User, room: Room, target: User, reason: str) -> Kick:
+        """``user`` removes ``target`` from ``room`` (the checks done: see kick): every member but ``user``
+        is told, the kicked one too."""
+        event = Kick(user, time.time(), room, target, reason)
+        self.fanout_room(event, room, user)
+        self._leave(target, room)
         return event
 
     def invite(self, user: User, nick: str, room_name: str) -> Invite:
@@ -783,7 +788,7 @@ class Hub:
         elif target.node and self.cluster is not None:
             self.cluster.publish(event)
         ops = [m for m, status in room.members.items() if "o" in status and m is not user]
-        self._fanout(Invite(user, now, room.name, target, notify=True), ops)
+        self.fanout(Invite(user, now, room.name, target, notify=True), ops)
         return event
 
     def change_room_modes(
@@ -877,7 +882,7 @@ class Hub:
         if not applied:
             return None, errors
         event = ModeChange(user, time.time(), room, tuple(applied))
-        self._fanout_room(event, room, user)
+        self.fanout_room(event, room, user)
         self._save_room(room)
         if self.cluster is not None:
             self.cluster.publish(event)
@@ -917,10 +922,10 @@ class Hub:
         if status:
             ops = [m for m, s in members.items() if "o" in s]
             self.messages_out += len(ops) - (user in ops)
-            self._fanout(event, ops, exclude=user)
+            self.fanout(event, ops, exclude=user)
         else:
             self.messages_out += len(members) - (mode is not None)
-            self._fanout_room(event, room, user)
+            self.fanout_room(event, room, user)
         if room.remote and self.cluster is not None:
             self.cluster.publish(event)
         return event
@@ -976,13 +981,13 @@ class Hub:
         for room in user.rooms.values():
             room.groups = None
 
-    def _fanout_room(self, event: Event, room: Room, exclude: User | None) -> None:
+    def fanout_room(self, event: Event, room: Room, exclude: User | None) -> None:
         """Queue ``event`` for every member of ``room`` but ``exclude``: one render per client variant, the
         bytes added to the group's open batch for this turn (or a new batch queued for every member of the
         group), and one wake call per new batch. See core.batch. A small room skips batching: there is
         little to share, and a direct send costs less than a batch."""
         if len(room.members) <= self.small_room:
-            self._fanout(event, room.members, exclude)
+            self.fanout(event, room.members, exclude)
             return
         groups = room.groups
         if groups is None:
@@ -1012,7 +1017,7 @@ class Hub:
                 batch.exclude(exclude.mailbox, len(batch.items) - 1)
 
     @staticmethod
-    def _fanout(event: Event, users: Iterable[User], exclude: User | None = None) -> None:
+    def fanout(event: Event, users: Iterable[User], exclude: User | None = None) -> None:
         """Render ``event`` once per client variant and queue the bytes for every user but ``exclude``."""
         rendered: dict[Hashable, bytes | None] = {}
         for user in users:
