@@ -337,9 +337,6 @@ class ClusterNode(Mirror):
             return self.local.get(uid)
         return self.remote.get((node, uid))
 
-    def _local(self, uid: int) -> User | None:
-        return self.local.get(uid)
-
     def heartbeat(self) -> None:
         self._send(["HB", self.name, time.time()])
 
@@ -494,7 +491,7 @@ class ClusterNode(Mirror):
     def _on_private(self, p: list[Any]) -> None:
         _, node, uid, target_id, when, kind, msgid, text, tags = p
         user = self.remote.get((node, uid))
-        target = self._local(target_id)
+        target = self.local.get(target_id)
         if user is None or target is None:
             return
         event = Message(user, when, target, text, MessageKind(kind), msgid, user.nick, tags)
@@ -504,13 +501,13 @@ class ClusterNode(Mirror):
             target.send(data)
 
     def _on_kill(self, p: list[Any]) -> None:
-        target = self._local(p[2])
+        target = self.local.get(p[2])
         if target is not None:
             target.client.disconnect(p[3])
 
     def _on_invite(self, p: list[Any]) -> None:
         user = self.remote.get((p[1], p[2]))
-        target = self._local(p[3])
+        target = self.local.get(p[3])
         if user is None or target is None:
             return
         target.invites.add(casefold(p[4]))

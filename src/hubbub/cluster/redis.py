@@ -394,9 +394,8 @@ class RedisTransport:
     def _drop_ops(self) -> None:
         """Alone: what would have been published is dropped (the others read our users when we are back);
         a claim succeeds locally (it is checked again on reconnecting)."""
-        ops, self._ops = self._ops, []
+        self._ops = []
         self._want.clear()
-        del ops
 
     async def _send(self, ops: list[tuple[Any, ...]]) -> None:
         want, self._want = self._want, {}

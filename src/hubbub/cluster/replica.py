@@ -46,6 +46,7 @@ class ReplicatedStore:
         self.hub: Hub | None = None
         self.node: ClusterNode | None = None
         self._stream_meta = f"stream:{transport.prefix}"
+        self._resyncing: asyncio.Task[None] | None = None
 
     def attach(self, hub: Hub, node: ClusterNode) -> None:
         self.hub = hub
@@ -71,7 +72,8 @@ class ReplicatedStore:
     def resync(self) -> None:
         """After (re)joining: what we have that Redis lacks goes to Redis (a node joining a cluster for the
         first time brings its accounts, rooms and K-lines); then what Redis has is applied here."""
-        asyncio.get_running_loop().create_task(self._resync())
+        # Kept: the loop holds only a weak reference to a task.
+        self._resyncing = asyncio.get_running_loop().create_task(self._resync())
 
     async def _resync(self) -> None:
         redis = self.transport.redis
