@@ -27,7 +27,7 @@ from typing import Any
 
 import hubbub.core.accounts
 import hubbub.core.opers
-from hubbub.core.batch import Batch, Queued, flatten
+from hubbub.core.fanout import Queued, enqueue, flatten
 from hubbub.core.hub import Hub
 from hubbub.core.names import casefold
 from hubbub.protocols.base import Session
@@ -95,9 +95,7 @@ class Link:
     def send(self, data: bytes) -> None:
         assert not self.lost, "a session sent output after connection_lost"
         if self.closed is None:
-            if self.out and isinstance(self.out[-1], Batch):
-                self.out[-1].closed = True
-            self.out.append(data)
+            enqueue(self.out, data)
 
     def close(self, reason: str) -> None:
         if self.closed is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hubbub.core.batch import Batch, Queued, flatten
+from hubbub.core.fanout import Queued, enqueue, flatten
 from hubbub.core.hub import Hub
 from hubbub.protocols.base import Session
 from hubbub.protocols.irc import IrcOptions, IrcSession
@@ -36,9 +36,7 @@ class MemoryLink:
 
     def send(self, data: bytes) -> None:
         if self.closed is None:
-            if self.out and isinstance(self.out[-1], Batch):
-                self.out[-1].closed = True  # as the network layer does
-            self.out.append(data)
+            enqueue(self.out, data)
 
     def close(self, reason: str) -> None:
         if self.closed is None:

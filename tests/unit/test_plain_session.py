@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hubbub.core.batch import Batch, Queued, flatten
 from hubbub.core.events import Event
+from hubbub.core.fanout import Queued, enqueue, flatten
 from hubbub.core.hub import Hub
 from hubbub.protocols.plain import PlainOptions, PlainSession
 
@@ -25,9 +25,7 @@ class MemoryLink:
 
     def send(self, data: bytes) -> None:
         assert self.closed is None, "send after close"
-        if self.out and isinstance(self.out[-1], Batch):
-            self.out[-1].closed = True  # as the network layer does
-        self.out.append(data)
+        enqueue(self.out, data)
 
     def close(self, reason: str) -> None:
         self.closed = reason

@@ -21,7 +21,6 @@ from typing import Any, NamedTuple, Protocol
 from ..store import MemoryStore, RoomRecord, Store, StoredMessage
 from ..wire.masks import match_mask
 from .accounts import Accounts
-from .batch import Batch, Queued
 from .errors import ChatError, Reason
 from .events import (
     AccountChange,
@@ -42,6 +41,7 @@ from .events import (
     Topic,
     Wallops,
 )
+from .fanout import Batch, Queued, enqueue
 from .history import party, private_conversation
 from .klines import KLines, shown_reason
 from .model import Client, ListEntry, Mailbox, Room, User
@@ -984,7 +984,7 @@ class Hub:
     def fanout_room(self, event: Event, room: Room, exclude: User | None) -> None:
         """Queue ``event`` for every member of ``room`` but ``exclude``: one render per client variant, the
         bytes added to the group's open batch for this turn (or a new batch queued for every member of the
-        group), and one wake call per new batch. See core.batch. A small room skips batching: there is
+        group), and one wake call per new batch. See core.fanout. A small room skips batching: there is
         little to share, and a direct send costs less than a batch."""
         if len(room.members) <= self.small_room:
             self.fanout(event, room.members, exclude)
@@ -1006,11 +1006,7 @@ class Hub:
             else:
                 batch = batches[i] = Batch(data)
                 for out in outs:
-                    if out:
-                        last = out[-1]
-                        if isinstance(last, Batch):
-                            last.closed = True
-                    out.append(batch)
+                    enqueue(out, batch)
                 self.on_output(mailboxes)
             if i == excluded_group:
                 assert exclude is not None

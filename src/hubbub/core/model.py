@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from .batch import Batch, Queued
+from .fanout import Batch, Queued
 
 if TYPE_CHECKING:
     from .events import Event
@@ -171,7 +171,7 @@ class Room:
         self.groups: list[tuple[Client, list[list[Queued]], list[Mailbox]]] | None = None
         #: variant -> index in ``groups``
         self.group_of: dict[Hashable, int] = {}
-        #: The open batch of each group for this loop turn (see core.batch).
+        #: The open batch of each group for this loop turn (see core.fanout).
         self.batches: list[Batch | None] = []
         #: Members connected to other nodes of a cluster (the hub keeps the count).
         self.remote = 0

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from ..core.batch import Batch, Queued, flatten
+from ..core.fanout import Queued, enqueue, flatten
 from .guard import closing_line
 
 if TYPE_CHECKING:
@@ -244,11 +244,7 @@ class Connection(asyncio.BufferedProtocol):
             server.dirty.append(self)
             if not server.flush_scheduled:
                 server.schedule_flush()
-        else:
-            last = out[-1]
-            if type(last) is Batch:
-                last.closed = True  # what follows must not be overtaken by the batch's later lines
-        out.append(data)
+        enqueue(out, data)
 
     def close(self, reason: str) -> None:
         """Flush, then close; a peer that does not take the last bytes in time is cut off."""

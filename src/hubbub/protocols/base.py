@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from ..core.batch import Queued
+from ..core.fanout import Queued
 
 __all__ = ["Link", "Session", "SessionFactory", "Timer"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hubbub.core.batch import Batch
+from hubbub.core.fanout import Batch
 
 from .irc_harness import make_world
 

@@ -1,4 +1,9 @@
-"""Batches: a room's fanned-out lines of one loop turn, shared by every member's output queue.
+"""Fan-out: every connection's ordered output queue, and the batches a room's lines share in it.
+
+Everything that puts output in a queue goes through :func:`enqueue` (the network layer's ``send``, the test
+doubles' ``send``) or appends a batch the way fan-out does; the one ordering rule lives here.
+
+Batches: a room's fanned-out lines of one loop turn, shared by every member's output queue.
 
 Fanning a message out to N members costs one append per member when each member's queue gets its own
 reference to the bytes. A batch makes it one append per member per *turn*: the first message of a turn for a
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Batch", "Queued", "flatten"]
+__all__ = ["Batch", "Queued", "enqueue", "flatten"]
 
 
 class Batch:
@@ -59,3 +64,13 @@ def flatten(out: list[Queued], mailbox: object) -> bytes:
         item = out[0]
         return item if isinstance(item, bytes) else item.bytes_for(mailbox)
     return b"".join([item if isinstance(item, bytes) else item.bytes_for(mailbox) for item in out])
+
+
+def enqueue(out: list[Queued], item: Queued) -> None:
+    """Queue ``item`` behind what ``out`` holds. A batch still open at the tail is closed first: the lines
+    fan-out would add to it later this turn must not overtake ``item``."""
+    if out:
+        last = out[-1]
+        if type(last) is Batch:
+            last.closed = True
+    out.append(item)
