@@ -5,6 +5,7 @@ miniircd, ngircd and ergo (when installed), on 127.0.0.1, with a C load generato
     python bench/run.py                      # the full run (about 10 minutes)
     python bench/run.py --quick              # a small, fast run (a smoke test)
     python bench/run.py --servers hubbub-irc,ngircd --scenarios fanout
+    python bench/run.py --servers relay,hubbub-irc --baseline ../main-before   # before/after in one run
     python bench/run.py --cluster [--quick]  # the cluster suite instead (bench/cluster.py): hubbub-irc alone,
                                              # and through a real redis-server with 1 and 2 worker processes
 
@@ -95,12 +96,20 @@ class Server:
     def command(self, port: int) -> list[str]:
         raise NotImplementedError
 
+    def env(self) -> dict[str, str] | None:
+        """The server's environment (None: this process's)."""
+        return None
+
     @contextlib.contextmanager
     def run(self) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
         port = free_port()
         log = open(self.tmp / f"{self.name}.log", "wb")  # noqa: SIM115
         proc = subprocess.Popen(
-            pinned(CPU_SERVER, self.command(port)), stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp
+            pinned(CPU_SERVER, self.command(port)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.tmp,
+            env=self.env(),
         )
         try:
             deadline = time.monotonic() + 15
@@ -121,12 +130,31 @@ class Server:
 
 class Hubbub(Server):
     """hubbub with its defaults: history on, in a SQLite file in the server's scratch folder. ``extra``
-    arguments vary that (``--no-history``)."""
+    arguments vary that (``--no-history``). ``source``: run the hubbub of another checkout (its ``src``
+    folder), for a before/after comparison in one run (``--baseline``)."""
 
-    def __init__(self, name: str, proto: str, room: str = "#bench", extra: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        name: str,
+        proto: str,
+        room: str = "#bench",
+        extra: tuple[str, ...] = (),
+        source: Path | None = None,
+    ) -> None:
         super().__init__(name, proto, room=room)
         self.extra = extra
+        self.source = source
         self.runs = 0
+
+    def available(self) -> str | None:
+        if self.source is not None and not (self.source / "src" / "hubbub").is_dir():
+            return f"{self.source} is not a hubbub checkout"
+        return None
+
+    def env(self) -> dict[str, str] | None:
+        if self.source is None:
+            return None
+        return {**os.environ, "PYTHONPATH": str(self.source / "src")}
 
     def _fresh_db(self) -> Path:
         """A new database for each run: history left by an earlier scenario would be replayed to the next
@@ -215,6 +243,9 @@ class Ergo(Server):
         )
         return ["ergo", "run", "--conf", str(conf)]
 
+
+#: The name of the hubbub run from another checkout (--baseline).
+BASELINE = "hubbub-base"
 
 SERVERS: dict[str, Server] = {
     "hubbub-irc": Hubbub("hubbub-irc", "irc"),
@@ -363,6 +394,12 @@ def main() -> int:
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated: " + ",".join(SERVERS))
     parser.add_argument("--scenarios", default="", help="only plans whose label contains one of these words")
     parser.add_argument("--out", default=str(RESULTS), help="folder for the JSON and PNG results")
+    parser.add_argument(
+        "--baseline",
+        metavar="CHECKOUT",
+        help="also run hubbub-irc from another checkout (e.g. a git worktree of main) as hubbub-base,"
+        " to compare before and after a change in one run",
+    )
     import cluster  # bench/cluster.py: the cluster suite (it imports this file as ``run``)
 
     cluster.add_arguments(parser)
@@ -374,6 +411,8 @@ def main() -> int:
     max_clients = min(19000, hard - 500)
     build_loadgen()
     chosen = [SERVERS[name] for name in args.servers.split(",") if name]
+    if args.baseline:
+        chosen.append(Hubbub(BASELINE, "irc", source=Path(args.baseline).resolve()))
     skipped = {s.name: why for s in chosen if (why := s.available())}
     servers = [s for s in chosen if s.name not in skipped]
     for name, why in skipped.items():
@@ -446,6 +485,15 @@ def print_table(table: dict[str, dict[str, float | None]], all_plans: list[Plan]
             ratio = base / value if plan.higher_is_better else value / base
             parts.append(f"{name} {ratio:.2f}x")
         print(f"  {label:<24} " + ", ".join(parts))
+    against_base = []
+    for label, row in table.items():
+        now, before = row.get("hubbub-irc"), row.get(BASELINE)
+        if now and before:
+            ratio = now / before if metric[label].higher_is_better else before / now
+            against_base.append(f"  {label:<24} {ratio:.2f}x")
+    if against_base:
+        print(f"hubbub-irc against {BASELINE} in the same run (>1 means this checkout is better)")
+        print("\n".join(against_base))
     costs = []
     for label, row in table.items():
         on, off = row.get("hubbub-irc"), row.get("hubbub-irc-nohist")
