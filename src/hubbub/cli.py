@@ -140,7 +140,7 @@ def _loop_factory(choice: str) -> tuple[Callable[[], asyncio.AbstractEventLoop] 
 
 def serve(config: Config, source: ConfigSource | None = None) -> int:
     from . import logs
-    from .net.server import Server
+    from .app import App
     from .workers import connect_supervisor
 
     logs.configure(config)
@@ -149,26 +149,26 @@ def serve(config: Config, source: ConfigSource | None = None) -> int:
     _raise_file_limit(log)
 
     async def run() -> int:
-        server = Server(config)
+        app = App(config)
         if source is not None and source.path is not None:
-            server.config_source = source
-        server.on_reload.append(logs.configure)
+            app.config_source = source
+        app.on_reload.append(logs.configure)
         # A worker of ``serve --workers N`` stops if its supervisor goes away, and tells it once it listens.
-        channel = connect_supervisor(asyncio.get_running_loop(), server.request_stop)
+        channel = connect_supervisor(asyncio.get_running_loop(), app.request_stop)
         try:
             try:
-                await server.start()
+                await app.start()
             except OSError as exc:
                 log.error("cannot listen: %s", exc)
-                await server.shutdown()  # what did start (the cluster's connection) stops too
+                await app.shutdown()  # what did start (the cluster's connection) stops too
                 return 1
-            server.install_signal_handlers()
+            app.install_signal_handlers()
             if source is not None and source.path is not None:
                 log.info("configuration: %s", source.path)
             log.info("hubbub %s started (event loop: %s)", __version__, loop_name)
             if channel is not None:
                 channel.ready()
-            await server.serve()
+            await app.serve()
             return 0
         finally:
             if channel is not None:

@@ -1,9 +1,10 @@
 """The Prometheus endpoint (``--metrics-port``): imported only when it is configured, as it needs
 prometheus-client (``pip install 'hubbub[metrics]'``).
 
-Nothing on the hot path calls prometheus-client: the server, its connections and the hub keep plain integer
-counters, and a custom collector reads them when ``/metrics`` is scraped. The endpoint is a minimal HTTP/1.0
-server on the event loop (no thread): ``GET /metrics`` gets the text exposition format, anything else a 404.
+Nothing on the hot path calls prometheus-client: the connections (hubbub.net.stats) and the hub keep plain
+integer counters, and a custom collector reads them when ``/metrics`` is scraped. The endpoint is a minimal
+HTTP/1.0 server on the event loop (no thread): ``GET /metrics`` gets the text exposition format, anything else
+a 404.
 
 A timer fires every :data:`LAG_INTERVAL` seconds and records how late it fired: the event loop's lag, the time
 a ready callback can wait before it runs (``hubbub_loop_lag_seconds``, a histogram).
@@ -15,7 +16,7 @@ import asyncio
 import bisect
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -27,9 +28,10 @@ from prometheus_client.core import (
 )
 
 if TYPE_CHECKING:
-    from .net.server import Server
+    from .app import App
+    from .protocols.base import Session
 
-__all__ = ["LAG_BUCKETS", "LAG_INTERVAL", "LoopLag", "Metrics", "ServerCollector"]
+__all__ = ["LAG_BUCKETS", "LAG_INTERVAL", "LoopLag", "Metrics", "ServerCollector", "clients_by_protocol"]
 
 log = logging.getLogger("hubbub.metrics")
 
@@ -81,26 +83,32 @@ class LoopLag:
             self._timer = None
 
 
-class ServerCollector:
-    """Reads the server's counters at scrape time."""
+def clients_by_protocol(sessions: Iterable[Session | None]) -> dict[str, int]:
+    """The number of clients per ``protocol`` label: each session's declared protocol, "pending" for one not
+    yet recognised (or already gone)."""
+    counts = {"irc": 0, "plain": 0, "pending": 0}
+    for session in sessions:
+        protocol = "pending" if session is None else session.protocol
+        counts[protocol if protocol in counts else "pending"] += 1
+    return counts
 
-    def __init__(self, server: Server, lag: LoopLag) -> None:
-        self.server = server
+
+class ServerCollector:
+    """Reads the node's counters at scrape time."""
+
+    def __init__(self, app: App, lag: LoopLag) -> None:
+        self.app = app
         self.lag = lag
 
     def collect(self) -> Iterator[Metric]:
-        server = self.server
-        hub = server.hub
+        app = self.app
+        hub, server, stats = app.hub, app.server, app.stats
         clients = GaugeMetricFamily(
             "hubbub_clients",
             "Connected clients, by protocol (pending: not yet recognised)",
             labels=["protocol"],
         )
-        by_protocol = {"irc": 0, "plain": 0, "pending": 0}
-        for conn in server.connections:
-            name = type(conn.session).__name__
-            protocol = "irc" if name == "IrcSession" else "plain" if name == "PlainSession" else "pending"
-            by_protocol[protocol] += 1
+        by_protocol = clients_by_protocol(conn.session for conn in server.connections)
         for protocol, count in by_protocol.items():
             clients.add_metric([protocol], count)
         yield clients
@@ -112,15 +120,15 @@ class ServerCollector:
         yield CounterMetricFamily(
             "hubbub_messages_out", "Messages delivered (one per recipient)", value=hub.messages_out
         )
-        yield CounterMetricFamily("hubbub_bytes_in", "Bytes read from clients", value=server.bytes_in)
-        yield CounterMetricFamily("hubbub_bytes_out", "Bytes written to clients", value=server.bytes_out)
+        yield CounterMetricFamily("hubbub_bytes_in", "Bytes read from clients", value=stats.bytes_in)
+        yield CounterMetricFamily("hubbub_bytes_out", "Bytes written to clients", value=stats.bytes_out)
         yield CounterMetricFamily(
             "hubbub_sendq_drops",
             "Clients disconnected because their send queue overflowed",
-            value=server.sendq_drops,
+            value=stats.sendq_drops,
         )
         yield CounterMetricFamily(
-            "hubbub_flood_kills", "Clients disconnected for flooding (Excess Flood)", value=server.flood_kills
+            "hubbub_flood_kills", "Clients disconnected for flooding (Excess Flood)", value=stats.flood_kills
         )
         refusals = CounterMetricFamily(
             "hubbub_limit_refusals", "Connections refused by the limits, by reason", labels=["reason"]
@@ -131,7 +139,7 @@ class ServerCollector:
         yield CounterMetricFamily(
             "hubbub_history_writes", "Messages written to the history", value=hub.history_writes
         )
-        node, transport = server.cluster, server.transport
+        node, transport = app.cluster, app.transport
         if node is not None and transport is not None:
             yield GaugeMetricFamily(
                 "hubbub_cluster_connected",
@@ -167,13 +175,13 @@ class ServerCollector:
 
 
 class Metrics:
-    """The endpoint: a registry with the server's collector, served over HTTP from the event loop."""
+    """The endpoint: a registry with the node's collector, served over HTTP from the event loop."""
 
-    def __init__(self, server: Server) -> None:
-        self.server = server
-        self.lag = LoopLag(server.loop)
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.lag = LoopLag(app.loop)
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(ServerCollector(server, self.lag))
+        self.registry.register(ServerCollector(app, self.lag))
         self.listener: asyncio.AbstractServer | None = None
 
     async def start(self, host: str, port: int) -> int:

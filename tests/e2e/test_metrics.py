@@ -146,7 +146,7 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_server_needs_prometheus_client_only_for_metrics() -> None:
     # Nothing but the endpoint imports it...
-    done = run_python("import sys, hubbub.cli, hubbub.net.server; print('prometheus_client' in sys.modules)")
+    done = run_python("import sys, hubbub.cli, hubbub.app; print('prometheus_client' in sys.modules)")
     assert done.stdout.strip() == "False", done.stderr
     # ...and a server asked for metrics without it says what to install, and exits.
     done = run_python(

@@ -128,10 +128,10 @@ def test_a_node_alone_imports_nothing_of_the_cluster_or_redis(tmp_path: Path) ->
         """
         import asyncio, socket, sys
         from hubbub.config import Config
-        from hubbub.net.server import Server
+        from hubbub.app import App
 
         async def main():
-            server = Server(Config(host="127.0.0.1", port=0, irc_port=None, db=":memory:"))
+            server = App(Config(host="127.0.0.1", port=0, irc_port=None, db=":memory:"))
             await server.start()
             port = server.addresses[0][2]
             reader, writer = await asyncio.open_connection("127.0.0.1", port)

@@ -353,7 +353,7 @@ def test_the_docs_and_the_readme_cover_every_option() -> None:
 
 
 class Reloading:
-    """A Server (not listening) whose configuration comes from a file the test rewrites."""
+    """An App (not listening) whose configuration comes from a file the test rewrites."""
 
     def __init__(self, tmp_path: Path, text: str, **overrides: Any) -> None:
         self.tmp_path = tmp_path
@@ -372,10 +372,10 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 
 def run_with_server(loop: asyncio.AbstractEventLoop, source: ConfigSource, body: Any) -> None:
-    from hubbub.net.server import Server
+    from hubbub.app import App
 
     async def main() -> None:
-        server = Server(source())
+        server = App(source())
         server.config_source = source
         try:
             body(server)
@@ -424,7 +424,7 @@ def test_reload_applies_a_new_file_and_keeps_what_needs_a_restart(
         assert irc.network == "NewNet" and irc.ping_timeout == 1.0 and irc.history_replay == 3
         assert irc.limits.nick_max == 20 and server.hub.limits is irc.limits
         assert plain.max_line == 100 and plain.default_room == "#new" and plain.history_replay == 3
-        assert server.sendq == 2000 and server.tick_interval == 0.25
+        assert server.server.state.sendq == 2000 and server.server.tick_interval == 0.25
         assert irc.welcome_lines() != welcome and "NETWORK=NewNet" in "".join(irc.welcome_lines())
         assert irc.motd_lines() != motd_lines and ":- second" in "".join(irc.motd_lines())
         assert "new" not in why.replace("NewNet", "")  # names only, never values (passwords)
@@ -452,7 +452,8 @@ def test_a_bad_file_is_refused_and_nothing_changes(tmp_path: Path, loop: asyncio
             "configuration not reloaded, the running one stays: "
             f'config {setup.path}: [limits] max_per_ip: must be a positive integer, not "x"'
         )
-        assert server.config is before and server.irc_options.password == "old" and server.sendq == 1000
+        assert server.config is before and server.irc_options.password == "old"
+        assert server.server.state.sendq == 1000
         assert seen == []
         # The MOTD file disappears between the check and the read: refused too.
         motd = tmp_path / "motd.txt"
@@ -473,10 +474,10 @@ def test_a_bad_file_is_refused_and_nothing_changes(tmp_path: Path, loop: asyncio
 
 
 def test_without_a_file_there_is_nothing_to_reload(loop: asyncio.AbstractEventLoop) -> None:
-    from hubbub.net.server import Server
+    from hubbub.app import App
 
     async def main() -> tuple[bool, str]:
-        server = Server(Config(db=":memory:"))
+        server = App(Config(db=":memory:"))
         try:
             return server.reload_config()
         finally:

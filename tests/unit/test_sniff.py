@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from hubbub.protocols.base import Link, Session
@@ -11,6 +13,9 @@ from .irc_harness import MemoryLink
 
 
 class Recorder:
+    protocol: ClassVar[str] = "recorder"
+    exempt_from_flood = False
+
     def __init__(self, name: str, link: Link) -> None:
         self.name = name
         self.link = link
@@ -31,6 +36,9 @@ class Recorder:
         pass
 
     def shutdown(self) -> None:
+        pass
+
+    def tick(self, now: float) -> None:
         pass
 
 

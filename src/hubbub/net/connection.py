@@ -1,7 +1,8 @@
 """One TCP connection: an asyncio protocol that feeds a sans-I/O session and owns a bounded send queue.
 
-Output is coalesced: :meth:`Connection.send` only appends to a list, and the server flushes every connection
-that has output once per loop turn, so all the lines queued for a client in one turn leave in one ``write``.
+Output is coalesced: :meth:`Connection.send` only appends to a list, and the output scheduler flushes every
+connection that has output once per loop turn, so all the lines queued for a client in one turn leave in one
+``write``.
 The queue is bounded: a client whose unsent output (what the kernel would not take) stays over ``sendq`` bytes
 for more than ``SENDQ_GRACE`` seconds, or reaches ``SENDQ_HARD_FACTOR`` times ``sendq``, is disconnected,
 and nobody else ever waits for it. A client that reads drains a burst within the grace; a stalled one does
@@ -9,7 +10,10 @@ not.
 
 Durability: output is written only once every message it could contain is committed to the store. When the
 store has writes in flight at flush time, the flushed bytes are *held* with the number of the store barrier
-they wait for (Server.hold_tag) and released, in order, when that barrier is reached.
+they wait for (OutputScheduler.hold_tag) and released, in order, when that barrier is reached.
+
+A connection depends on :class:`~hubbub.net.state.NetState` and what it names (the output scheduler, the
+counters, the admission of connections), never on the server that listens.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ if TYPE_CHECKING:
     from ..protocols.base import Session, SessionFactory
     from .flood import Flood
     from .guard import Ticket
-    from .server import Server
+    from .output import OutputScheduler
+    from .state import NetState
+    from .stats import NetStats
 
 __all__ = ["SENDQ_GRACE", "SENDQ_HARD_FACTOR", "Connection"]
 
@@ -47,22 +53,31 @@ class Connection(asyncio.BufferedProtocol):
         "held",
         "id",
         "kind",
+        "loop",
         "open",
         "out",
+        "output",
         "over_since",
         "peer",
         "peer_host",
+        "read_view",
         "reason",
         "secure",
         "sendq",
-        "server",
         "session",
+        "state",
+        "stats",
         "ticket",
         "transport",
     )
 
-    def __init__(self, server: Server, factory: SessionFactory, kind: str) -> None:
-        self.server = server
+    def __init__(self, state: NetState, factory: SessionFactory, kind: str) -> None:
+        self.state = state
+        # What the hot paths use, one attribute away.
+        self.output: OutputScheduler = state.output
+        self.stats: NetStats = state.stats
+        self.loop = state.loop
+        self.read_view = state.read_view
         self.factory = factory
         self.id = 0
         self.transport: asyncio.Transport | None = None
@@ -78,7 +93,7 @@ class Connection(asyncio.BufferedProtocol):
         self.open = True
         #: When the backlog first went over ``sendq`` (loop time), 0 when it is under.
         self.over_since = 0.0
-        self.sendq = server.sendq
+        self.sendq = state.sendq
         self.reason = ""
         self.kind = kind
         #: Whether the connection is over TLS (set by the listener that accepted it).
@@ -99,7 +114,7 @@ class Connection(asyncio.BufferedProtocol):
         if isinstance(peername, tuple):
             host = self.peer_host = str(peername[0])
             self.peer = f"[{host}]:{peername[1]}" if ":" in host else f"{host}:{peername[1]}"
-        if not self.server.attach(self):
+        if not self.state.admission.attach(self):
             return  # refused (see refuse): no session
         session = self.session = self.factory(self)
         self._guard(session.start)
@@ -108,14 +123,13 @@ class Connection(asyncio.BufferedProtocol):
         # Every connection reads into the server's one buffer, at most READ_SIZE bytes at a time: a client
         # that sends a flood is served in slices, fairly with the others, and one loop turn's output stays
         # bounded.
-        return self.server.read_view
+        return self.read_view
 
     def buffer_updated(self, nbytes: int) -> None:
-        server = self.server
-        server.bytes_in += nbytes
-        data = bytes(server.read_view[:nbytes])
+        self.stats.bytes_in += nbytes
+        data = bytes(self.read_view[:nbytes])
         flood = self.flood
-        if flood is None or flood.take(data, server.loop.time()):
+        if flood is None or flood.take(data, self.loop.time()):
             self.data_received(data)
         else:
             self._over_budget(flood, data)
@@ -147,7 +161,7 @@ class Connection(asyncio.BufferedProtocol):
             self.reason = _describe(exc)
         self._shut()
         self.held.clear()
-        self.server.held.discard(self)
+        self.output.held.discard(self)
         if self.close_timer is not None:
             self.close_timer.cancel()
             self.close_timer = None
@@ -159,7 +173,7 @@ class Connection(asyncio.BufferedProtocol):
         session, self.session = self.session, None
         if session is not None:
             self._guard(session.connection_lost, self.reason)
-        self.server.detach(self)
+        self.state.admission.detach(self)
 
     def _shut(self) -> None:
         self.open = False
@@ -190,7 +204,8 @@ class Connection(asyncio.BufferedProtocol):
     def _over_budget(self, flood: Flood, data: bytes) -> None:
         """Input over the client's budget: hold it and pass it on as the budget allows, reading nothing more
         meanwhile; a client too far behind is disconnected."""
-        if getattr(getattr(self.session, "user", None), "oper", ""):
+        session = self.session
+        if session is not None and session.exempt_from_flood:
             # Operators are exempt: from now on, nothing is held or counted for this connection.
             self.flood = None
             if flood.timer is not None:
@@ -202,9 +217,9 @@ class Connection(asyncio.BufferedProtocol):
             if flood.eof:
                 self.eof_received()
             return
-        if flood.hold(data, self.server.loop.time()) > flood.kill:
+        if flood.hold(data, self.loop.time()) > flood.kill:
             flood.held = b""
-            self.server.flood_kills += 1
+            self.stats.flood_kills += 1
             log.info("#%d %s: excess flood", self.id, self.peer)
             self.kill("Excess Flood")
         elif flood.timer is None:
@@ -216,11 +231,11 @@ class Connection(asyncio.BufferedProtocol):
         if flood is None or not self.open:
             return
         flood.timer = None
-        data, wait = flood.release(self.server.loop.time())
+        data, wait = flood.release(self.loop.time())
         transport = self.transport
         assert transport is not None
         if wait:
-            flood.timer = self.server.loop.call_later(wait, self._release)
+            flood.timer = self.loop.call_later(wait, self._release)
             if not flood.paused:
                 flood.paused = True
                 transport.pause_reading()
@@ -240,10 +255,10 @@ class Connection(asyncio.BufferedProtocol):
             return
         out = self.out
         if not out:
-            server = self.server
-            server.dirty.append(self)
-            if not server.flush_scheduled:
-                server.schedule_flush()
+            output = self.output
+            output.dirty.append(self)
+            if not output.flush_scheduled:
+                output.schedule_flush()
         enqueue(out, data)
 
     def close(self, reason: str) -> None:
@@ -252,7 +267,7 @@ class Connection(asyncio.BufferedProtocol):
             return
         if not self.reason:
             self.reason = reason
-        self.flush(self.server.hold_tag())
+        self.flush(self.output.hold_tag())
         self._shut()
         if self.held:
             self.close_held = True  # closed by release() once the held output is written
@@ -264,7 +279,7 @@ class Connection(asyncio.BufferedProtocol):
         if transport is None:
             return
         if transport.get_write_buffer_size():
-            self.close_timer = self.server.loop.call_later(self.server.close_timeout, transport.abort)
+            self.close_timer = self.loop.call_later(self.state.close_timeout, transport.abort)
         transport.close()
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
@@ -272,7 +287,7 @@ class Connection(asyncio.BufferedProtocol):
             if self.open:
                 self._guard(callback)
 
-        return self.server.loop.call_later(delay, fire)
+        return self.loop.call_later(delay, fire)
 
     def switch(self, session: Session) -> None:
         self.session = session
@@ -284,7 +299,7 @@ class Connection(asyncio.BufferedProtocol):
             self.reason = reason
         self._shut()
         self.held.clear()
-        self.server.held.discard(self)
+        self.output.held.discard(self)
         if self.transport is not None:
             self.transport.abort()
 
@@ -305,7 +320,7 @@ class Connection(asyncio.BufferedProtocol):
         if tag or held:
             # behind what is already held, whatever this output waits for
             held.append((max(tag, held[-1][0]) if held else tag, data))
-            self.server.held.add(self)
+            self.output.held.add(self)
             return
         self._write(data)
 
@@ -315,7 +330,7 @@ class Connection(asyncio.BufferedProtocol):
         while held and held[0][0] <= reached:
             self._write(held.pop(0)[1])
         if not held:
-            self.server.held.discard(self)
+            self.output.held.discard(self)
             if self.close_held:
                 self.close_held = False
                 self._close_transport()
@@ -324,7 +339,7 @@ class Connection(asyncio.BufferedProtocol):
         transport = self.transport
         assert transport is not None
         transport.write(data)
-        self.server.bytes_out += len(data)
+        self.stats.bytes_out += len(data)
         backlog = transport.get_write_buffer_size()
         if backlog > self.sendq:
             self._over_sendq(backlog)
@@ -333,14 +348,14 @@ class Connection(asyncio.BufferedProtocol):
 
     def _over_sendq(self, backlog: int) -> None:
         """Over ``sendq`` bytes wait for this client: tolerate a burst, not a client that stays behind."""
-        now = self.server.loop.time()
+        now = self.loop.time()
         if backlog > SENDQ_HARD_FACTOR * self.sendq:
-            self.server.sendq_drops += 1
+            self.stats.sendq_drops += 1
             self.abort("send queue exceeded")
         elif not self.over_since:
             self.over_since = now
         elif now - self.over_since > SENDQ_GRACE:
-            self.server.sendq_drops += 1
+            self.stats.sendq_drops += 1
             self.abort("send queue exceeded")
 
     # -- errors ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ never touches a socket, a timer or an event loop.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from ..core.fanout import Queued
 
@@ -50,6 +50,18 @@ class Link(Protocol):
 
 
 class Session(Protocol):
+    """One connection's protocol, as the network layer sees it. What the network layer needs to know about a
+    session is declared here (nothing is recognised by its class)."""
+
+    #: Which protocol serves the connection: "irc", "plain", or "sniff" (not yet recognised); the metrics
+    #: count clients by it.
+    protocol: ClassVar[str]
+
+    @property
+    def exempt_from_flood(self) -> bool:
+        """Whether the client is exempt from flood control (an operator): its input is never held again."""
+        ...
+
     def start(self) -> None:
         """The connection is up."""
         ...
@@ -68,11 +80,10 @@ class Session(Protocol):
         """The server is stopping: send a notice; the network layer then flushes and closes."""
         ...
 
-
-class Ticking(Protocol):
-    """A session with timeouts: the network layer calls ``tick`` every few seconds."""
-
-    def tick(self, now: float) -> None: ...
+    def tick(self, now: float) -> None:
+        """Called every few seconds (``now``: monotonic seconds) to check timeouts; a no-op where there are
+        none."""
+        ...
 
 
 SessionFactory = Callable[[Link], Session]

@@ -9,6 +9,7 @@ to a plain-text session (anything else, or silence), replaying what it held.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from .base import Link, Session
 
@@ -21,6 +22,10 @@ SNIFF_LIMIT = 1024
 
 class SniffSession:
     __slots__ = ("buffer", "decided", "irc", "link", "plain", "timer")
+
+    protocol: ClassVar[str] = "sniff"
+    #: Nothing is decided yet, nobody is an operator.
+    exempt_from_flood: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -56,6 +61,9 @@ class SniffSession:
         self.timer.cancel()
 
     def shutdown(self) -> None:
+        pass
+
+    def tick(self, now: float) -> None:
         pass
 
     def _silence(self) -> None:

@@ -13,7 +13,7 @@ import itertools
 import logging
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from ...core.errors import ChatError, Reason
 from ...core.events import Event, Presence, ServerNotice
@@ -113,6 +113,12 @@ class IrcSession:
         "username",
         "variant",
     )
+
+    protocol: ClassVar[str] = "irc"
+
+    @property
+    def exempt_from_flood(self) -> bool:
+        return self.user is not None and bool(self.user.oper)
 
     def __init__(self, link: Link, hub: Hub, options: IrcOptions) -> None:
         self.link = link

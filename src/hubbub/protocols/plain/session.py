@@ -73,6 +73,14 @@ class PlainSession:
 
     #: Every plain-text session renders events the same way.
     variant: ClassVar[str] = "plain"
+    protocol: ClassVar[str] = "plain"
+
+    @property
+    def exempt_from_flood(self) -> bool:
+        return self.user is not None and bool(self.user.oper)
+
+    def tick(self, now: float) -> None:
+        pass  # no timeouts
 
     def __init__(self, link: Link, hub: Hub, options: PlainOptions) -> None:
         self.link = link
