@@ -822,6 +822,7 @@ def test_a_room_registered_on_one_node_is_kept_by_the_others(cluster: Cluster) -
     alice.expect(r"^:alice!\S+ PART #club")
     watcher = b.irc("watcher")
     knows(watcher, "alice")
+    knows(alice, "watcher")
     relay(alice, watcher)  # B has applied alice's PART (LIST raced it under load)
     watcher.send("LIST #club")
     watcher.expect(r"^:\S+ 322 watcher #club 0 :members only$")
