@@ -182,7 +182,16 @@ class Flag(Kind):
     """A boolean: ``--name`` / ``--no-name`` on the command line, true or false in TOML."""
 
     what = "true or false"
-    _words = {"true": True, "on": True, "yes": True, "1": True, "false": False, "off": False, "no": False}
+    _words = {
+        "true": True,
+        "on": True,
+        "yes": True,
+        "1": True,
+        "false": False,
+        "off": False,
+        "no": False,
+        "0": False,
+    }
 
     def from_text(self, text: str) -> Any:
         try:
