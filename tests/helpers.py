@@ -20,6 +20,13 @@ from collections.abc import Iterator
 TIMEOUT = float(os.environ.get("HUBBUB_TEST_TIMEOUT", "10"))
 
 
+def uncovered_env() -> dict[str, str]:
+    """This environment, less what starts coverage measurement in a Python subprocess (``scripts/test`` sets
+    it): for a subprocess that checks which modules get imported (coverage itself imports sqlite3)."""
+    started_by = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
+    return {name: value for name, value in os.environ.items() if name not in started_by}
+
+
 class ServerProcess:
     """``python -m hubbub serve`` on 127.0.0.1 and a free port; its log is collected line by line."""
 

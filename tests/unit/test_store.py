@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import uncovered_env
 from hubbub.store import (
     Account,
     ByMsgid,
@@ -598,7 +599,7 @@ def test_sqlite_is_imported_only_when_used() -> None:
         "import sys, hubbub.store as s; s.open_store(':memory:');"
         "assert 'sqlite3' not in sys.modules and 'hubbub.store.sqlite' not in sys.modules"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=TIMEOUT)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=TIMEOUT, env=uncovered_env())
 
 
 def test_reopening_keeps_everything_and_seq_continues(tmp_path: Path) -> None:

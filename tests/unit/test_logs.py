@@ -1,0 +1,62 @@
+"""The log's JSON lines when a record carries a stack or values JSON cannot hold, and moving the log to
+another stream."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from hubbub import logs
+from hubbub.config import Config
+
+
+@pytest.fixture
+def restore_root() -> Iterator[None]:
+    """The root logger is put back as it was afterwards."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    if logs._handler is not None:
+        root.removeHandler(logs._handler)
+        logs._handler = None
+    logs._log_bodies = False
+    root.setLevel(level)
+
+
+def record(**extra: object) -> logging.LogRecord:
+    return logging.makeLogRecord({"name": "hubbub.test", "levelname": "WARNING", "msg": "m", **extra})
+
+
+def test_a_json_line_carries_the_stack_when_asked() -> None:
+    line = json.loads(
+        logs.JsonFormatter().format(record(stack_info="Stack (most recent call last):\n  here"))
+    )
+    assert line["stack"] == "Stack (most recent call last):\n  here"
+    assert "exception" not in line
+
+
+def test_extra_values_json_cannot_hold_are_written_as_text() -> None:
+    class Peer:
+        def __str__(self) -> str:
+            return "203.0.113.5:51234"
+
+    line = json.loads(logs.JsonFormatter().format(record(peer=Peer(), ids=(1, 2))))
+    assert line["peer"] == "203.0.113.5:51234"
+    assert line["ids"] == [1, 2]
+    assert line["level"] == "warning" and line["logger"] == "hubbub.test" and line["message"] == "m"
+
+
+def test_configured_with_another_stream_the_log_moves_there(restore_root: None) -> None:
+    first, second = io.StringIO(), io.StringIO()
+    logs.configure(Config(), stream=first)
+    log = logging.getLogger("hubbub.test")
+    log.warning("one")
+    logs.configure(Config(log_format="json"), stream=second)
+    log.warning("two")
+    assert first.getvalue().endswith("WARNING hubbub.test: one\n")
+    assert "two" not in first.getvalue()  # one handler, moved: nothing written twice
+    assert [json.loads(line)["message"] for line in second.getvalue().splitlines()] == ["two"]
