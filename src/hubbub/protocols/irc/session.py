@@ -25,7 +25,7 @@ from ...wire.lines import LineBuffer, LineTooLong
 from ..base import Link
 from .caps import RENDER_MASK, Cap
 from .render import line, render
-from .table import COMMANDS
+from .table import COMMANDS, NOT_OPER
 
 if TYPE_CHECKING:
     from .options import IrcOptions
@@ -76,7 +76,7 @@ ERROR_TEXT: dict[str, str] = {
     n.ERR_CHANNELISFULL: "Cannot join channel (+l)",
     n.ERR_BADCHANNELKEY: "Cannot join channel (+k)",
     n.ERR_TOOMANYCHANNELS: "You have joined too many channels",
-    n.ERR_NOPRIVILEGES: "Permission Denied- You're not an IRC operator",
+    n.ERR_NOPRIVILEGES: NOT_OPER,
 }
 
 
@@ -249,18 +249,24 @@ class IrcSession:
                 self.label = label
                 self.replies = []
         try:
+            user = self.user
             if spec is None:
                 if self.registered:
                     self.numeric(n.ERR_UNKNOWNCOMMAND, msg.verb, "Unknown command")
                 else:
                     self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
-            elif not self.registered and not spec.pre_registration:
+            elif spec.open is None and (not self.registered or user is None):
                 self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
             elif len(msg.params) < spec.min_params or (spec.min_params and not msg.params[0]):
                 self.numeric(n.ERR_NEEDMOREPARAMS, verb, "Not enough parameters")
+            elif spec.oper and user is not None and not user.oper:
+                self.numeric(n.ERR_NOPRIVILEGES, NOT_OPER)
             else:
                 try:
-                    spec.handler(self, msg)
+                    if spec.handler is not None and user is not None:
+                        spec.handler(self, user, msg)
+                    elif spec.open is not None:
+                        spec.open(self, msg)
                 except ChatError as exc:
                     self.chat_error(exc)
         finally:

@@ -29,6 +29,7 @@ from ..table import command
 from .registration import ERR_SASLABORTED, server_password_ok, try_register
 
 if TYPE_CHECKING:
+    from ....core.model import User
     from ..session import IrcSession
 
 log = logging.getLogger("hubbub.irc")
@@ -103,10 +104,8 @@ def log_in(session: IrcSession, account: str) -> None:
     log.info("%s logged in to account %s", hostmask(session), account)
 
 
-def log_out(session: IrcSession) -> None:
+def log_out(session: IrcSession, user: User) -> None:
     """Log a registered connection out (ChatError if it is not logged in) and send RPL_LOGGEDOUT."""
-    user = session.user
-    assert user is not None
     session.hub.log_out(user)
     if session.caps & Cap.ACCOUNT_NOTIFY:
         session.send(line(f":{user.hostmask} ACCOUNT *"))

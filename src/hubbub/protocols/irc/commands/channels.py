@@ -69,10 +69,8 @@ def send_topic(session: IrcSession, room: Room, *, quiet_if_none: bool) -> None:
 
 
 @command("JOIN", min_params=1)
-def join(session: IrcSession, msg: Message) -> None:
+def join(session: IrcSession, user: User, msg: Message) -> None:
     """JOIN <channel>[,<channel>...] [<key>[,<key>...]] | JOIN 0: join channels (0: leave them all)."""
-    user = session.user
-    assert user is not None
     hub = session.hub
     if msg.params[0] == "0":
         for room in list(user.rooms.values()):
@@ -97,10 +95,8 @@ def join(session: IrcSession, msg: Message) -> None:
 
 
 @command("PART", min_params=1)
-def part(session: IrcSession, msg: Message) -> None:
+def part(session: IrcSession, user: User, msg: Message) -> None:
     """PART <channel>[,<channel>...] [:<reason>]: leave channels."""
-    user = session.user
-    assert user is not None
     hub = session.hub
     reason = msg.params[1] if len(msg.params) > 1 else ""
     for name in msg.params[0].split(","):
@@ -114,7 +110,7 @@ def part(session: IrcSession, msg: Message) -> None:
 
 
 @command("NAMES")
-def names(session: IrcSession, msg: Message) -> None:
+def names(session: IrcSession, user: User, msg: Message) -> None:
     """NAMES [<channel>]: who is in a channel."""
     if not msg.params or not msg.params[0]:
         session.numeric(n.RPL_ENDOFNAMES, "*", "End of /NAMES list.")
@@ -128,10 +124,8 @@ def names(session: IrcSession, msg: Message) -> None:
 
 
 @command("TOPIC", min_params=1)
-def topic(session: IrcSession, msg: Message) -> None:
+def topic(session: IrcSession, user: User, msg: Message) -> None:
     """TOPIC <channel> [:<topic>]: show or change a channel's topic."""
-    user = session.user
-    assert user is not None
     hub = session.hub
     room = hub.require_room(msg.params[0])
     if len(msg.params) < 2:

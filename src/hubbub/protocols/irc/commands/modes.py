@@ -43,20 +43,18 @@ def safe_param(param: str) -> str:
 
 
 @command("MODE", min_params=1)
-def mode(session: IrcSession, msg: Message) -> None:
+def mode(session: IrcSession, user: User, msg: Message) -> None:
     """MODE <channel> [<modes> [<params>...]] | MODE <nick> [<modes>]: show or change modes."""
     if msg.params[0].startswith("#"):
-        _room_mode(session, msg)
+        _room_mode(session, user, msg)
     else:
-        _user_mode(session, msg)
+        _user_mode(session, user, msg)
 
 
 # -- channels ----------------------------------------------------------------------------------------------
 
 
-def _room_mode(session: IrcSession, msg: Message) -> None:
-    user = session.user
-    assert user is not None
+def _room_mode(session: IrcSession, user: User, msg: Message) -> None:
     name = msg.params[0]
     room = session.hub.find_room(name)
     if room is None:
@@ -151,9 +149,7 @@ def send_mask_list(session: IrcSession, room: Room, list_mode: str) -> None:
 # -- users -------------------------------------------------------------------------------------------------
 
 
-def _user_mode(session: IrcSession, msg: Message) -> None:
-    user = session.user
-    assert user is not None
+def _user_mode(session: IrcSession, user: User, msg: Message) -> None:
     nick = msg.params[0]
     target = session.hub.find_user(nick)
     if target is None:

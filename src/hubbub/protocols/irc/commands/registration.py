@@ -14,6 +14,7 @@ from ..table import command
 from .info import lusers_text, motd_text
 
 if TYPE_CHECKING:
+    from ....core.model import User
     from ..session import IrcSession
 
 ERR_SASLABORTED = "906"
@@ -186,18 +187,16 @@ def try_register(session: IrcSession) -> None:
     session.uncount()
     session.password = None
     session.hub.set_user_modes(user, [("+i", None)])
-    welcome(session)
+    welcome(session, user)
     held, session.held = session.held, []
     for data in held:
         session.send(data)
 
 
-def welcome(session: IrcSession) -> None:
+def welcome(session: IrcSession, user: User) -> None:
     """The registration burst (001-005, LUSERS, MOTD, the user mode), as one write: its static part is
     rendered once per server (IrcOptions.welcome_lines)."""
     options = session.options
-    user = session.user
-    assert user is not None
     me = user.nick
     burst = (
         f":{options.server_name} 001 {me} :Welcome to the {options.network} IRC Network {user.hostmask}\r\n"

@@ -61,10 +61,8 @@ class _Reply:
 Handler = Callable[["IrcSession", "User", _Reply, list[str]], None]
 
 
-def run(session: IrcSession, service: str, text: str) -> None:
+def run(session: IrcSession, user: User, service: str, text: str) -> None:
     """Run the service command ``text`` sent to ``service`` (a SERVICE_NAMES value) by a registered client."""
-    user = session.user
-    assert user is not None
     reply = _Reply(session, service)
     words = text.split()
     table = NICKSERV_COMMANDS if service == NICKSERV else CHANSERV_COMMANDS
@@ -149,7 +147,7 @@ def _ns_logout(session: IrcSession, user: User, reply: _Reply, args: list[str]) 
     if not user.account:
         reply("You're not logged into an account")
         return
-    accounts.log_out(session)
+    accounts.log_out(session, user)
     reply("You're now logged out")
 
 
@@ -299,16 +297,16 @@ CHANSERV_COMMANDS: dict[str, Handler] = {
 
 @command("NICKSERV")
 @command("NS")
-def nickserv(session: IrcSession, msg: Message) -> None:
+def nickserv(session: IrcSession, user: User, msg: Message) -> None:
     """NS <command> [<arguments>]: talk to NickServ (NS HELP lists its commands)."""
-    run(session, NICKSERV, " ".join(msg.params))
+    run(session, user, NICKSERV, " ".join(msg.params))
 
 
 @command("CHANSERV")
 @command("CS")
-def chanserv(session: IrcSession, msg: Message) -> None:
+def chanserv(session: IrcSession, user: User, msg: Message) -> None:
     """CS <command> [<arguments>]: talk to ChanServ (CS HELP lists its commands)."""
-    run(session, CHANSERV, " ".join(msg.params))
+    run(session, user, CHANSERV, " ".join(msg.params))
 
 
 def send_whois(session: IrcSession, service: str) -> None:
