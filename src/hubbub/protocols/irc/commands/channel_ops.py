@@ -17,9 +17,6 @@ from .channels import visible_in
 if TYPE_CHECKING:
     from ..session import IrcSession
 
-RPL_INVITELIST_USER = "336"
-RPL_ENDOFINVITELIST_USER = "337"
-
 
 @command("KICK", min_params=2)
 def kick(session: IrcSession, user: User, msg: Message) -> None:
@@ -60,8 +57,8 @@ def invite(session: IrcSession, user: User, msg: Message) -> None:
     hub = session.hub
     if not msg.params or not msg.params[0]:
         rooms = [room for key in sorted(user.invites) if (room := hub.rooms.get(key)) is not None]
-        session.numerics(((room.name,) for room in rooms), RPL_INVITELIST_USER)
-        session.numeric(RPL_ENDOFINVITELIST_USER, "End of /INVITE list")
+        session.numerics(((room.name,) for room in rooms), n.RPL_INVITELIST_USER)
+        session.numeric(n.RPL_ENDOFINVITELIST_USER, "End of /INVITE list")
         return
     if len(msg.params) < 2 or not msg.params[1]:
         session.numeric(n.ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters")

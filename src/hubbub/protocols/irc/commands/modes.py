@@ -24,8 +24,7 @@ from .channels import visible_in
 if TYPE_CHECKING:
     from ..session import IrcSession
 
-#: ERR_BANLISTFULL: a ban, exception or invite-exception list has reached MAXLIST.
-ERR_BANLISTFULL = "478"
+#: n.ERR_BANLISTFULL: a ban, exception or invite-exception list has reached MAXLIST.
 
 #: For each list mode: the entry numeric, the end numeric and the end text.
 LIST_REPLIES: dict[str, tuple[str, str, str]] = {
@@ -112,7 +111,7 @@ def _mode_error(session: IrcSession, room: Room, error: ChatError) -> None:
         # Non-members get 482 too, as in ergo: only a channel operator can change modes.
         session.numeric(n.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator")
     elif reason is Reason.INVALID_PARAM and error.subject in LIST_MODES:
-        session.numeric(ERR_BANLISTFULL, room.name, error.subject, "Channel list is full")
+        session.numeric(n.ERR_BANLISTFULL, room.name, error.subject, "Channel list is full")
     elif reason is Reason.INVALID_PARAM:
         session.numeric(n.ERR_INVALIDMODEPARAM, room.name, error.subject, "*", error.message)
     else:

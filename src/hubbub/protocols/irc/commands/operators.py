@@ -7,7 +7,7 @@ waits its turn and an answer arriving after the client left is dropped.
 K-lines (core.klines) take ergo's and ratbox's syntax::
 
     KLINE [ANDKILL] [MYSELF] [<duration>] <mask> [ON <server>] [:<reason>]
-    KLINE LIST                      (ergo)  /  STATS k   (ratbox: 216 RPL_STATSKLINE, 219)
+    KLINE LIST                      (ergo)  /  STATS k   (ratbox: 216 n.RPL_STATSKLINE, 219)
     UNKLINE <mask>
 
 A duration is minutes (``10``) or has units (``2h``, ``1d12h``); without one a K-line is permanent. Matching
@@ -36,12 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hubbub.oper")
 
-RPL_STATSKLINE = "216"
-RPL_ENDOFSTATS = "219"
-RPL_STATSUPTIME = "242"
-RPL_REHASHING = "382"
 
-#: What RPL_REHASHING names as the configuration file (the protocol layer does not know its path).
+#: What n.RPL_REHASHING names as the configuration file (the protocol layer does not know its path).
 CONFIG_NAME = "config"
 
 
@@ -156,13 +152,13 @@ def stats(session: IrcSession, user: User, msg: Message) -> None:
             userpart, _, host = record.mask.rpartition("@")
             rows.append(("K", host, "*", userpart, shown_reason(record.reason)))
         if rows:
-            session.numerics(rows, RPL_STATSKLINE)
+            session.numerics(rows, n.RPL_STATSKLINE)
     elif letter == "u":
         up = int(time.time() - session.hub.started)
         days, rest = divmod(up, 86400)
         clock = time.strftime("%H:%M:%S", time.gmtime(rest))
-        session.numeric(RPL_STATSUPTIME, f"Server Up {days} days {clock}")
-    session.numeric(RPL_ENDOFSTATS, letter or "*", "End of /STATS report")
+        session.numeric(n.RPL_STATSUPTIME, f"Server Up {days} days {clock}")
+    session.numeric(n.RPL_ENDOFSTATS, letter or "*", "End of /STATS report")
 
 
 @command("REHASH", oper=True)
@@ -171,7 +167,7 @@ def rehash(session: IrcSession, user: User, msg: Message) -> None:
     ok, why = session.hub.rehash()
     log.log(logging.INFO if ok else logging.WARNING, "REHASH by %s: %s", user.hostmask, why)
     if ok:
-        session.numeric(RPL_REHASHING, CONFIG_NAME, "Rehashing")
+        session.numeric(n.RPL_REHASHING, CONFIG_NAME, "Rehashing")
         session.server_line("NOTICE", user.nick, why)
     else:
         session.server_line("NOTICE", user.nick, f"REHASH failed: {why}")

@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 #: How the server describes itself (RPL_WHOISSERVER, RPL_VERSION, RPL_LINKS).
 SERVER_INFO = "hubbub chat server"
 
-RPL_ADMINLOC1 = "257"
-RPL_ADMINLOC2 = "258"
 
 #: Characters that make a WHO target a mask rather than a nickname.
 _MASK_CHARS = frozenset("*?!@")
@@ -549,8 +547,8 @@ def admin(session: IrcSession, user: User, msg: Message) -> None:
         return
     options = session.options
     session.numeric(n.RPL_ADMINME, options.server_name, "Administrative info")
-    _text(session, RPL_ADMINLOC1, f"{options.server_name}, running {options.version}")
-    _text(session, RPL_ADMINLOC2, f"Part of the {options.network} network")
+    _text(session, n.RPL_ADMINLOC1, f"{options.server_name}, running {options.version}")
+    _text(session, n.RPL_ADMINLOC2, f"Part of the {options.network} network")
 
 
 def _help_subject(topic: str) -> str:

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from ....core.model import User
     from ..session import IrcSession
 
-ERR_SASLABORTED = "906"
 
 _USERNAME_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -115,7 +114,7 @@ def cap(session: IrcSession, msg: Message) -> None:
             session.cap_negotiating = False
             try_register(session)
     else:
-        session.numeric("410", msg.params[0], "Invalid CAP command")
+        session.numeric(n.ERR_INVALIDCAPCMD, msg.params[0], "Invalid CAP command")
 
 
 def _send_cap_list(session: IrcSession, me: str, sub: str, tokens: list[str]) -> None:
@@ -155,7 +154,7 @@ def try_register(session: IrcSession) -> None:
         return
     if session.sasl_mech:
         session.sasl_mech = session.sasl_data = ""
-        session.numeric(ERR_SASLABORTED, "SASL authentication aborted")
+        session.numeric(n.ERR_SASLABORTED, "SASL authentication aborted")
     link = session.link
     if not server_password_ok(session):
         session.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
