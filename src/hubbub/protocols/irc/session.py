@@ -20,11 +20,11 @@ from ...core.events import Event, Presence, ServerNotice
 from ...core.hub import Hub
 from ...core.model import User
 from ...wire import numerics as n
-from ...wire.irc import InputTooLong, Message, ParseError, parse
+from ...wire.irc import InputTooLong, Message, ParseError, line, params, parse
 from ...wire.lines import LineBuffer, LineTooLong
 from ..base import Link
 from .caps import RENDER_MASK, Cap
-from .render import line, render
+from .render import render
 from .table import COMMANDS, NOT_OPER
 
 if TYPE_CHECKING:
@@ -307,15 +307,16 @@ class IrcSession:
         """How numerics address this client: its nickname, or ``*`` before it has one."""
         return self.user.nick if self.user is not None else (self.nick or "*")
 
-    def numeric(self, code: str, *params: str) -> None:
-        self.send(line(f":{self.options.server_name} {code} {self.me} {join_params(params)}"))
+    def numeric(self, code: str, *args: str) -> None:
+        """``:server CODE nick args``: the last of several arguments after ``:`` (its text), as servers do."""
+        self.send(line(f":{self.options.server_name} {code} {self.me} {params(args, len(args) > 1)}"))
 
     def numerics(self, rows: Iterable[tuple[str, ...]], code: str) -> None:
         prefix = f":{self.options.server_name} {code} {self.me} "
-        self.send(b"".join(line(prefix + join_params(row)) for row in rows))
+        self.send(b"".join(line(prefix + params(row, len(row) > 1)) for row in rows))
 
-    def server_line(self, verb: str, *params: str) -> None:
-        self.send(line(f":{self.options.server_name} {verb} {join_params(params)}"))
+    def server_line(self, verb: str, *args: str) -> None:
+        self.send(line(f":{self.options.server_name} {verb} {params(args, len(args) > 1)}"))
 
     def fail(self, command: str, code: str, *context: str, description: str) -> None:
         """An IRCv3 standard reply: ``FAIL <command> <code> [context...] :<description>``."""
@@ -362,18 +363,6 @@ class IrcSession:
             self.variant = variant
             if self.user is not None:
                 self.hub.variant_changed(self.user)
-
-
-def join_params(params: Iterable[str]) -> str:
-    """Parameters as they go on the wire: the last one after ``:`` (always, as servers conventionally do
-    for text; required when it is empty, has a space or starts with ``:``)."""
-    items = list(params)
-    if not items:
-        return ""
-    last = items[-1]
-    if not last or " " in last or last[0] == ":" or len(items) > 1:
-        items[-1] = ":" + last
-    return " ".join(items)
 
 
 def _has_batch_tag(data: bytes) -> bool:

@@ -23,9 +23,8 @@ from ....core.accounts import MIN_PASSWORD
 from ....core.errors import ChatError, Reason
 from ....core.names import NICK_CHARS_HELP, casefold, is_valid_nick
 from ....wire import numerics as n
-from ....wire.irc import Message
+from ....wire.irc import Message, line
 from ..caps import Cap
-from ..render import line
 from ..table import command
 from .registration import server_password_ok, try_register
 

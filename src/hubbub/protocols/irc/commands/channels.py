@@ -8,7 +8,7 @@ from ....core.errors import ChatError
 from ....core.model import Room, User
 from ....core.modes import PREFIX_MODES, PREFIX_SYMBOLS
 from ....wire import numerics as n
-from ....wire.irc import Message
+from ....wire.irc import Message, line
 from ..caps import Cap
 from ..table import command
 from .history import replay_on_join
@@ -55,7 +55,7 @@ def send_names(session: IrcSession, room: Room) -> None:
             current = f"{current} {name}" if current else name
     if current:
         rows.append(current)
-    session.send(b"".join((head + row + "\r\n").encode() for row in rows))
+    session.send(b"".join(line(head + row) for row in rows))
     session.numeric(n.RPL_ENDOFNAMES, room.name, "End of /NAMES list.")
 
 

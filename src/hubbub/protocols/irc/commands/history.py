@@ -20,9 +20,9 @@ from ....core.history import party
 from ....core.model import Room, User
 from ....core.names import ROOM_PREFIX
 from ....store import Bound, ByMsgid, ByTime, StoredMessage, StoreError, UnknownMsgid
-from ....wire.irc import Message
+from ....wire.irc import Message, line
 from ..caps import Cap
-from ..render import format_time, line, stored_message
+from ..render import format_time, stored_message
 from ..table import command
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from ....core.modes import (
     valid_key,
 )
 from ....wire import numerics as n
-from ....wire.irc import Message
-from ..render import line, mode_params
+from ....wire.irc import Message, line
+from ..render import mode_params
 from ..table import command
 from .channels import visible_in
 

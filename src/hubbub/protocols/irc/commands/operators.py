@@ -26,8 +26,8 @@ from ....core.klines import added_notice, describe, parse_duration, shown_reason
 from ....core.model import User
 from ....core.opers import check_oper
 from ....wire import numerics as n
-from ....wire.irc import Message
-from ..render import line, mode_params
+from ....wire.irc import Message, line
+from ..render import mode_params
 from ..table import NOT_OPER, command
 from .accounts import begin, finish
 

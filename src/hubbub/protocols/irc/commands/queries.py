@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING
 from ....core.model import Room, User
 from ....core.names import casefold, is_valid_nick
 from ....wire import numerics as n
-from ....wire.irc import Message
+from ....wire.irc import Message, line
 from ....wire.masks import compile_mask, match_mask
 from ..caps import Cap
 from ..options import MONITOR_MAX
-from ..render import line
 from ..table import COMMANDS, command
 from .channels import prefix_of, visible_in
 from .services import send_whois as send_service_whois

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 
 from ....core.errors import ChatError, Reason
 from ....wire import numerics as n
-from ....wire.irc import Message
+from ....wire.irc import Message, line
 from ...irc.caps import CAPS, Cap, sts_value
-from ..render import line
 from ..table import command
 from .info import lusers_text, motd_text
 

@@ -15,8 +15,7 @@ from ....core.errors import ChatError
 from ....core.hub import SERVICE_NICKS
 from ....core.names import casefold
 from ....wire import numerics as n
-from ....wire.irc import Message
-from ..render import line
+from ....wire.irc import Message, line
 from ..table import command
 from . import accounts
 
