@@ -45,3 +45,31 @@ def test_checks_come_in_order_registration_params_oper() -> None:
     assert alice.send("UNKLINE x@y") == [f":irc.test 481 alice {NOT_OPER}"]
     assert alice.send("KLINE x@y :go") == [f":irc.test 481 alice {NOT_OPER}"]
     assert alice.send("NOSUCH") == [":irc.test 421 alice NOSUCH :Unknown command"]
+
+
+def test_service_help_lists_every_declared_command_in_order() -> None:
+    _, _, connect = make_world()
+    alice = connect("alice")
+    ns = ":NickServ!NickServ@services.hubbub NOTICE alice :"
+    assert alice.send("NS HELP") == [
+        ns + "NickServ registers accounts and logs you in to them. Commands:",
+        ns + "REGISTER <password> [email] - register your current nickname as an account",
+        ns + "IDENTIFY [account] <password> - log in to an account (your nickname's if none is given)",
+        ns + "LOGOUT - log out of your account",
+        ns + "PASSWD <new password> - change your account's password (PASSWD <old> <new> <new> also works)",
+        ns + "SET REPLAY ON|OFF - whether joining a channel replays its recent history to you",
+        ns + "INFO [account] - about an account (yours if none is given)",
+        ns + "HELP - this list",
+    ]
+    cs = ":ChanServ!ChanServ@services.hubbub NOTICE alice :"
+    assert alice.send("CS HELP") == [
+        cs + "ChanServ registers channels: a registered channel keeps its topic, modes and lists across"
+        " restarts, and its founder gets operator status on joining. Commands:",
+        cs + "REGISTER <#channel> - register a channel you are an operator of (you must be logged in)",
+        cs + "DROP <#channel> - unregister a channel you founded",
+        cs + "INFO <#channel> - whether a channel is registered, and by whom",
+        cs + "HELP - this list",
+    ]
+    # Commands that need an account say so before they look at their arguments.
+    for text in ("NS LOGOUT", "NS PASSWD", "NS SET", "NS SET REPLAY ON"):
+        assert alice.send(text) == [ns + "You're not logged into an account"]
