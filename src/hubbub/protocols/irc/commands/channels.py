@@ -30,12 +30,11 @@ def visible_in(room: Room, viewer: User | None) -> bool:
     return "s" not in room.flags or (viewer is not None and viewer in room.members)
 
 
-def send_names(session: IrcSession, room: Room) -> None:
-    user = session.user
+def send_names(session: IrcSession, user: User, room: Room) -> None:
     multi = bool(session.caps & Cap.MULTI_PREFIX)
     full = bool(session.caps & Cap.USERHOST_IN_NAMES)
     symbol = "@" if "s" in room.flags else "="
-    member_view = user is not None and user in room.members
+    member_view = user in room.members
     names: list[str] = []
     for member, status in room.members.items():
         if not member_view and "i" in member.modes:
@@ -90,7 +89,7 @@ def join(session: IrcSession, user: User, msg: Message) -> None:
             continue
         session.echo(event)
         send_topic(session, event.room, quiet_if_none=True)
-        send_names(session, event.room)
+        send_names(session, user, event.room)
         replay_on_join(session, event.room)
 
 
@@ -117,10 +116,10 @@ def names(session: IrcSession, user: User, msg: Message) -> None:
         return
     name = msg.params[0].split(",")[0]
     room = session.hub.find_room(name)
-    if room is None or not visible_in(room, session.user):
+    if room is None or not visible_in(room, user):
         session.numeric(n.RPL_ENDOFNAMES, name, "End of /NAMES list.")
         return
-    send_names(session, room)
+    send_names(session, user, room)
 
 
 @command("TOPIC", min_params=1)
