@@ -3,7 +3,9 @@
 Two directions. From bytes: ``parse`` either raises one of the codec's own errors (``ParseError``,
 ``InputTooLong``) or gives a message that formats back to a line parsing to the same message, with the same
 result for the line given as text. From parts: ``format`` either refuses (``ValueError``) or writes a line
-that parses back to the very message it was given. Any other exception, or a broken round trip, is a crash.
+that parses back to the very message it was given, and the server's own writer (``line`` and ``params``, as
+numerics and renderers use them, with and without the forced trailing ``:``) writes the same parameters the
+same way. Any other exception, or a broken round trip, is a crash.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import sys
 from _fuzzutil import fuzz, instrumented
 
 with instrumented(__name__ == "__main__"):
-    from hubbub.wire.irc import InputTooLong, Message, ParseError, format, parse
+    from hubbub.wire.irc import InputTooLong, Message, ParseError, format, line, parse
+    from hubbub.wire.irc import params as params_text
 
 BIG = 1 << 20
 
@@ -56,6 +59,13 @@ def from_parts(data: bytes) -> None:
         return
     msg = parse(wire[:-2], max_body=BIG, max_tags=BIG)
     assert msg == Message(verb, params, source, tags), (msg, verb, params, source, tags)
+    # The server's writer: what format() accepts, it writes identically (without tags) or with a forced ':'.
+    head = verb if source is None else f":{source} {verb}"
+    for colon in (False, True):
+        raw = line(f"{head} {params_text(params, colon)}" if params else head)
+        assert parse(raw[:-2], max_body=BIG, max_tags=BIG) == Message(verb, params, source), (raw, params)
+        if not colon:
+            assert raw == format(verb, params, source), (raw, params)
 
 
 def TestOneInput(data: bytes) -> None:

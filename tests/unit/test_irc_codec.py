@@ -15,9 +15,11 @@ from hubbub.wire.irc import (
     ParseError,
     escape_tag_value,
     format,
+    params,
     parse,
     unescape_tag_value,
 )
+from hubbub.wire.irc import line as write_line
 
 from .parser_vectors import Missing, load_vectors, vector, vectors_dir
 
@@ -415,6 +417,36 @@ def test_round_trip(tags: dict[str, str] | None, source: str | None, verb: str, 
     assert (parsed.tags, parsed.source, parsed.verb, parsed.params) == (msg.tags, source, verb, params)
     assert parse(raw, max_body=BIG, max_tags=BIG) == msg  # a trailing CR LF is stripped
     assert parse(raw.decode("utf-8"), max_body=BIG, max_tags=BIG) == msg
+
+
+@settings(max_examples=500)
+@given(sources, verbs, param_lists, st.booleans())
+@example(None, "001", ["alice", "x"], True)
+@example("irc.test", "305", ["alice"], False)
+@example("s", "MODE", ["#a", "+k", ":key"], False)
+def test_server_writer_round_trips(source: str | None, verb: str, items: list[str], colon: bool) -> None:
+    """The writer the server uses (line and params: numerics, server lines, renderers) writes what parses
+    back to the same parameters, the last one after ``:`` when it must be or when asked, and agrees with the
+    checked format() when not asked."""
+    head = verb if source is None else f":{source} {verb}"
+    raw = write_line(f"{head} {params(items, colon)}" if items else head)
+    assert parse(raw[:-2], max_body=BIG, max_tags=BIG) == Message(verb, items, source)
+    if items and colon:
+        assert raw.rstrip(b"\r\n").endswith(b" :" + items[-1].encode("utf-8", "replace"))
+    if not colon:
+        assert raw == format(verb, items, source)
+
+
+def test_params_trailing_rule() -> None:
+    assert params([]) == params([], colon=True) == ""
+    assert params(["a"]) == "a"
+    assert params(["a"], colon=True) == ":a"
+    assert params(["a", "b"]) == "a b"
+    assert params(["a", "b"], colon=True) == "a :b"
+    assert params(["a", ""]) == "a :"
+    assert params(["a", "b c"]) == "a :b c"
+    assert params([":x"]) == "::x"
+    assert write_line("PING x\udcff") == b"PING x?\r\n"
 
 
 # Lines built from the characters that matter to the grammar, to reach every branch.

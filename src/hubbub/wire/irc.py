@@ -31,6 +31,10 @@ space or starts with ``:``, a tag key that is empty or contains
 ``=``, ``;`` or a space, and NUL, CR or LF anywhere outside a tag value (in tag values CR and LF are escaped,
 NUL has no escape). The last parameter is written with a ``:`` only when it needs one (it is empty, contains a
 space or starts with ``:``). Output length is not limited here; the caller decides how to split or truncate.
+
+The server writes every IRC line through :func:`line`, with the trailing-parameter rule of :func:`params`
+(which :func:`format` uses too): renderers and replies lay their lines out with f-strings, which keeps the
+fan-out path to one call per rendered line.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ __all__ = [
     "ParseError",
     "escape_tag_value",
     "format",
+    "line",
+    "params",
     "parse",
     "unescape_tag_value",
 ]
@@ -309,7 +315,34 @@ def parse(line: bytes | str, *, max_body: int = MAX_BODY, max_tags: int = MAX_TA
 
 
 # ----------------------------------------------------------------------------------------------------
-# Serialising
+# Writing: the one IRC line writer. Every IRC line the server sends is laid out with :func:`params` (the
+# trailing-parameter rule) and ends in :func:`line` (CR LF and UTF-8); :func:`format` is the checked writer
+# built on them, for messages whose parts are not known to be well formed.
+
+
+def line(text: str) -> bytes:
+    """One line of wire text, laid out (``:source VERB params``), as bytes: CR LF appended, UTF-8, and a lone
+    surrogate (which :func:`parse` never returns) written as ``?`` rather than failing while relaying."""
+    return (text + "\r\n").encode("utf-8", "replace")
+
+
+def params(items: Sequence[str], colon: bool = False) -> str:
+    """Parameters as they go on the wire, separated by spaces, the last one after ``:`` when it must be (it is
+    empty, contains a space or starts with ``:``) or when ``colon`` is true.
+
+    Servers conventionally write text that way whatever it holds: hubbub passes ``colon=True`` for a numeric
+    with more than one parameter (its last is the human-readable text), and renderers write a message's,
+    reason's or topic's text as ``" :" + text``, which is this rule with ``colon=True`` written inline on the
+    fan-out path. The middle parameters are not checked here (:func:`format` checks them).
+    """
+    if not items:
+        return ""
+    last = items[-1]
+    if colon or not last or " " in last or last[0] == ":":
+        if len(items) == 1:
+            return ":" + last
+        return " ".join(items[:-1]) + " :" + last
+    return " ".join(items)
 
 
 def format(
@@ -318,7 +351,8 @@ def format(
     source: str | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> bytes:
-    """Serialise a message as ``@tags :source VERB p1 p2 :last`` + CR LF, encoded as UTF-8.
+    """Serialise a message as ``@tags :source VERB p1 p2 :last`` + CR LF, encoded as UTF-8, the last parameter
+    after ``:`` only when it needs one (see :func:`params`).
 
     Raises :class:`ValueError` for a message that cannot be written unambiguously (see the module docstring).
     """
@@ -340,15 +374,14 @@ def format(
     if params:
         if isinstance(params, str):
             raise TypeError("params must be a sequence of strings, not a string")
-        middle = params[:-1]
-        for param in middle:
+        for param in params[:-1]:
             if not param or " " in param or param[0] == ":":
                 raise ValueError(f"invalid middle parameter {param!r}")
-        parts.extend(middle)
-        last = params[-1]
-        parts.append(":" + last if not last or " " in last or last[0] == ":" else last)
+        parts.append(_params(params))
     text = " ".join(parts)
     if "\n" in text or "\r" in text or "\0" in text:
         raise ValueError("NUL, CR or LF in message")
-    # Lone surrogates cannot come from parse(); rather than fail while relaying, they become '?'.
-    return (text + "\r\n").encode("utf-8", "replace")
+    return line(text)
+
+
+_params = params  # format()'s argument shadows the function's name

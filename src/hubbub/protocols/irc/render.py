@@ -1,7 +1,8 @@
 """Rendering hub events as IRC lines for one variant (a set of rendering capabilities).
 
 A renderer is a plain function of (event, capability bits); the hub calls it once per variant per event and
-shares the bytes among every recipient with that variant.
+shares the bytes among every recipient with that variant. Lines are written by :mod:`hubbub.wire.irc`'s
+writer (:func:`~hubbub.wire.irc.line`; text goes last after ``" :"``, its trailing-parameter rule for text).
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from ...core.events import (
 )
 from ...core.model import Room
 from ...store import StoredMessage
-from ...wire.irc import escape_tag_value
+from ...wire.irc import escape_tag_value, line, params
 from .caps import Cap
 
-__all__ = ["format_time", "line", "render", "split_text", "stored_message"]
+__all__ = ["format_time", "render", "split_text", "stored_message"]
 
 #: Room and nick names never contain spaces; text goes last after " :".
 MAX_LINE = 512
@@ -56,10 +57,6 @@ def _tags(event: Event, caps: int, msgid: str = "", extra: Mapping[str, str] | N
     if caps & Cap.ACCOUNT_TAG and event.user.account:
         parts.append("account=" + event.user.account)
     return "@" + ";".join(parts) + " " if parts else ""
-
-
-def line(text: str) -> bytes:
-    return (text + "\r\n").encode("utf-8", "replace")
 
 
 def split_text(text: str, room: int) -> list[str]:
@@ -184,10 +181,9 @@ def _mode(event: Event, caps: int) -> bytes:
     assert isinstance(event, ModeChange)
     target = event.target
     name = target.name if isinstance(target, Room) else target.nick
-    params = mode_params(event.changes)
-    if params[-1] == "" or params[-1].startswith(":") or " " in params[-1]:
-        params[-1] = ":" + params[-1]
-    return line(f"{_tags(event, caps)}:{event.user.hostmask} MODE {name} {' '.join(params)}")
+    return line(
+        f"{_tags(event, caps)}:{event.user.hostmask} MODE {name} {params(mode_params(event.changes))}"
+    )
 
 
 def _invite(event: Event, caps: int) -> bytes | None:

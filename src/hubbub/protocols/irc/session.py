@@ -20,12 +20,12 @@ from ...core.events import Event, Presence, ServerNotice
 from ...core.hub import Hub
 from ...core.model import User
 from ...wire import numerics as n
-from ...wire.irc import InputTooLong, Message, ParseError, parse
+from ...wire.irc import InputTooLong, Message, ParseError, line, params, parse
 from ...wire.lines import LineBuffer, LineTooLong
 from ..base import Link
 from .caps import RENDER_MASK, Cap
-from .render import line, render
-from .table import COMMANDS
+from .render import render
+from .table import COMMANDS, NOT_OPER
 
 if TYPE_CHECKING:
     from .options import IrcOptions
@@ -76,7 +76,7 @@ ERROR_TEXT: dict[str, str] = {
     n.ERR_CHANNELISFULL: "Cannot join channel (+l)",
     n.ERR_BADCHANNELKEY: "Cannot join channel (+k)",
     n.ERR_TOOMANYCHANNELS: "You have joined too many channels",
-    n.ERR_NOPRIVILEGES: "Permission Denied- You're not an IRC operator",
+    n.ERR_NOPRIVILEGES: NOT_OPER,
 }
 
 
@@ -255,18 +255,24 @@ class IrcSession:
                 self.label = label
                 self.replies = []
         try:
+            user = self.user
             if spec is None:
                 if self.registered:
                     self.numeric(n.ERR_UNKNOWNCOMMAND, msg.verb, "Unknown command")
                 else:
                     self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
-            elif not self.registered and not spec.pre_registration:
+            elif spec.open is None and (not self.registered or user is None):
                 self.numeric(n.ERR_NOTREGISTERED, "You have not registered")
             elif len(msg.params) < spec.min_params or (spec.min_params and not msg.params[0]):
                 self.numeric(n.ERR_NEEDMOREPARAMS, verb, "Not enough parameters")
+            elif spec.oper and user is not None and not user.oper:
+                self.numeric(n.ERR_NOPRIVILEGES, NOT_OPER)
             else:
                 try:
-                    spec.handler(self, msg)
+                    if spec.handler is not None and user is not None:
+                        spec.handler(self, user, msg)
+                    elif spec.open is not None:
+                        spec.open(self, msg)
                 except ChatError as exc:
                     self.chat_error(exc)
         finally:
@@ -307,15 +313,16 @@ class IrcSession:
         """How numerics address this client: its nickname, or ``*`` before it has one."""
         return self.user.nick if self.user is not None else (self.nick or "*")
 
-    def numeric(self, code: str, *params: str) -> None:
-        self.send(line(f":{self.options.server_name} {code} {self.me} {join_params(params)}"))
+    def numeric(self, code: str, *args: str) -> None:
+        """``:server CODE nick args``: the last of several arguments after ``:`` (its text), as servers do."""
+        self.send(line(f":{self.options.server_name} {code} {self.me} {params(args, len(args) > 1)}"))
 
     def numerics(self, rows: Iterable[tuple[str, ...]], code: str) -> None:
         prefix = f":{self.options.server_name} {code} {self.me} "
-        self.send(b"".join(line(prefix + join_params(row)) for row in rows))
+        self.send(b"".join(line(prefix + params(row, len(row) > 1)) for row in rows))
 
-    def server_line(self, verb: str, *params: str) -> None:
-        self.send(line(f":{self.options.server_name} {verb} {join_params(params)}"))
+    def server_line(self, verb: str, *args: str) -> None:
+        self.send(line(f":{self.options.server_name} {verb} {params(args, len(args) > 1)}"))
 
     def fail(self, command: str, code: str, *context: str, description: str) -> None:
         """An IRCv3 standard reply: ``FAIL <command> <code> [context...] :<description>``."""
@@ -362,18 +369,6 @@ class IrcSession:
             self.variant = variant
             if self.user is not None:
                 self.hub.variant_changed(self.user)
-
-
-def join_params(params: Iterable[str]) -> str:
-    """Parameters as they go on the wire: the last one after ``:`` (always, as servers conventionally do
-    for text; required when it is empty, has a space or starts with ``:``)."""
-    items = list(params)
-    if not items:
-        return ""
-    last = items[-1]
-    if not last or " " in last or last[0] == ":" or len(items) > 1:
-        items[-1] = ":" + last
-    return " ".join(items)
 
 
 def _has_batch_tag(data: bytes) -> bool:

@@ -14,7 +14,8 @@ telnet and netcat both show them well:
 ``[14:03] <alice> hello``             a line from history (UTC; with the date when not today)
 ====================================  ===============================================
 
-Modules: :mod:`.session` (lifecycle, input, chat commands), :mod:`.accounts` (accounts and registered rooms),
+Modules: :mod:`.session` (lifecycle, input, chat commands), :mod:`.table` (the command table /help is
+generated from), :mod:`.accounts` (accounts and registered rooms),
 :mod:`.history` (replay on joining, ``/history``, ``/search``), :mod:`.render` (events and stored messages as
 lines). The session is sans-I/O: bytes in through :meth:`PlainSession.data_received`, bytes out through its
 link.

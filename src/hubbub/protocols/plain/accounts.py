@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...core.errors import ChatError
-from ...core.model import Room
+from ...core.model import Room, User
 from ...core.names import ROOM_PREFIX, casefold
 from .history import REPLAY_SETTING, replay_wanted
+from .table import ACCOUNTS, command
 
 if TYPE_CHECKING:
     from .session import PlainSession
@@ -24,6 +25,7 @@ __all__ = [
     "cmd_logout",
     "cmd_password",
     "cmd_register",
+    "cmd_register_room",
     "cmd_replay",
     "cmd_unregister",
 ]
@@ -40,15 +42,11 @@ def _start(session: PlainSession) -> bool:
     return True
 
 
-def cmd_register(session: PlainSession, arg: str) -> None:
-    """``/register PASSWORD`` registers the current nickname; ``/register #room`` the room one is in."""
-    user = session.user
-    assert user is not None
+@command("register", usage="/register PASSWORD", section=ACCOUNTS)
+def cmd_register(session: PlainSession, user: User, arg: str) -> None:
+    """register your nickname as an account and log in to it"""
     if not arg:
         session.error("Usage: /register PASSWORD (for your nickname) or /register #room")
-        return
-    if arg.startswith(ROOM_PREFIX):
-        _register_room(session, arg.split(maxsplit=1)[0])
         return
     if user.account:
         session.error(f"You are already logged in as {user.account}")
@@ -80,50 +78,9 @@ def cmd_register(session: PlainSession, arg: str) -> None:
         raise
 
 
-def _register_room(session: PlainSession, name: str) -> None:
-    user = session.user
-    assert user is not None
-    room = session.current_room()
-    if room is None:
-        session.error("You are not in a room: /join it, then /register #room")
-        return
-    if casefold(name) != room.key:
-        # Not the room one is in: maybe a password starting with #, so the text is not quoted back.
-        session.error(
-            f"You can only register the room you are in ({room.name}); a password cannot start with #"
-        )
-        return
-    session.hub.register_room(user, room)
-    session.notice(
-        f"{room.name} is registered to your account {user.account}: it keeps its settings when empty and"
-        " across restarts, and you are its operator when you join it"
-    )
-
-
-def cmd_unregister(session: PlainSession, arg: str) -> None:
-    """``/unregister [#room]``: the founder drops a room's registration (the current room by default)."""
-    user = session.user
-    assert user is not None
-    room: Room | None
-    if arg:
-        name = arg.split(maxsplit=1)[0]
-        room = session.hub.find_room(name if name.startswith(ROOM_PREFIX) else ROOM_PREFIX + name)
-        if room is None:
-            session.error(f"No such room: {name}")
-            return
-    else:
-        room = session.current_room()
-        if room is None:
-            session.error("Usage: /unregister #room")
-            return
-    session.hub.unregister_room(user, room)
-    session.notice(f"{room.name} is no longer registered")
-
-
-def cmd_login(session: PlainSession, arg: str) -> None:
-    """``/login NAME PASSWORD``, or ``/login PASSWORD`` for the account named like the current nickname."""
-    user = session.user
-    assert user is not None
+@command("login", "identify", usage="/login [NAME] PASSWORD", section=ACCOUNTS)
+def cmd_login(session: PlainSession, user: User, arg: str) -> None:
+    """log in (NAME is your nickname if left out)"""
     words = arg.split()
     if len(words) == 1:
         name, password = user.nick, words[0]
@@ -151,18 +108,17 @@ def cmd_login(session: PlainSession, arg: str) -> None:
     session.hub.accounts.verify(name, password, done)
 
 
-def cmd_logout(session: PlainSession, arg: str) -> None:
-    user = session.user
-    assert user is not None
+@command("logout", usage="/logout", section=ACCOUNTS)
+def cmd_logout(session: PlainSession, user: User, arg: str) -> None:
+    """log out"""
     account = user.account
     session.hub.log_out(user)  # ChatError if not logged in
     session.notice(f"You are logged out of {account}")
 
 
-def cmd_password(session: PlainSession, arg: str) -> None:
-    """``/password NEW``: change the password of the account one is logged in to."""
-    user = session.user
-    assert user is not None
+@command("password", usage="/password NEW", section=ACCOUNTS)
+def cmd_password(session: PlainSession, user: User, arg: str) -> None:
+    """change your password (logged in)"""
     if not arg:
         session.error("Usage: /password NEW")
         return
@@ -189,13 +145,12 @@ def cmd_password(session: PlainSession, arg: str) -> None:
         raise
 
 
-def cmd_replay(session: PlainSession, arg: str) -> None:
-    """``/replay on|off``: whether joining a room shows its recent lines (an account setting)."""
-    user = session.user
-    assert user is not None
+@command("replay", usage="/replay on|off", section=ACCOUNTS)
+def cmd_replay(session: PlainSession, user: User, arg: str) -> None:
+    """show a room's recent lines when you join it, or not (logged in)"""
     choice = arg.lower()
     if not choice:
-        state = "on" if replay_wanted(session) else "off"
+        state = "on" if replay_wanted(session, user) else "off"
         session.notice(f"Recent messages are shown when you join a room: {state}. Usage: /replay on|off")
         return
     if choice not in ("on", "off"):
@@ -206,3 +161,44 @@ def cmd_replay(session: PlainSession, arg: str) -> None:
         return
     session.hub.accounts.set_setting(user.account, REPLAY_SETTING, None if choice == "on" else "off")
     session.notice(f"Recent messages are shown when you join a room: {choice}")
+
+
+@command("register", usage="/register #room", section=ACCOUNTS, when=ROOM_PREFIX)
+def cmd_register_room(session: PlainSession, user: User, arg: str) -> None:
+    """register the room you are in (its operator, logged in): it keeps its
+    settings when empty and across restarts, and you are its operator"""
+    name = arg.split(maxsplit=1)[0]
+    room = session.current_room()
+    if room is None:
+        session.error("You are not in a room: /join it, then /register #room")
+        return
+    if casefold(name) != room.key:
+        # Not the room one is in: maybe a password starting with #, so the text is not quoted back.
+        session.error(
+            f"You can only register the room you are in ({room.name}); a password cannot start with #"
+        )
+        return
+    session.hub.register_room(user, room)
+    session.notice(
+        f"{room.name} is registered to your account {user.account}: it keeps its settings when empty and"
+        " across restarts, and you are its operator when you join it"
+    )
+
+
+@command("unregister", usage="/unregister [#room]", section=ACCOUNTS)
+def cmd_unregister(session: PlainSession, user: User, arg: str) -> None:
+    """drop a room's registration (its founder)"""
+    room: Room | None
+    if arg:
+        name = arg.split(maxsplit=1)[0]
+        room = session.hub.find_room(name if name.startswith(ROOM_PREFIX) else ROOM_PREFIX + name)
+        if room is None:
+            session.error(f"No such room: {name}")
+            return
+    else:
+        room = session.current_room()
+        if room is None:
+            session.error("Usage: /unregister #room")
+            return
+    session.hub.unregister_room(user, room)
+    session.notice(f"{room.name} is no longer registered")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...core.model import Room
+from ...core.model import Room, User
 from ...store import StoredMessage, StoreError, search_phrases
 from .render import history_line
+from .table import HISTORY, command
 
 if TYPE_CHECKING:
     from .session import PlainSession
@@ -34,18 +35,16 @@ def _lines(session: PlainSession, messages: list[StoredMessage], *, date: bool =
     return [text for msg in messages if (text := history_line(msg, now, date=date)) is not None]
 
 
-def replay_wanted(session: PlainSession) -> bool:
-    user = session.user
-    assert user is not None
+def replay_wanted(session: PlainSession, user: User) -> bool:
     if not user.account:
         return True
     return session.hub.accounts.setting(user.account, REPLAY_SETTING, "on") != "off"
 
 
-def replay(session: PlainSession, room: Room) -> None:
-    """Show the last lines of ``room`` to a user who just joined it (nothing when there are none)."""
+def replay(session: PlainSession, user: User, room: Room) -> None:
+    """Show the last lines of ``room`` to ``user``, who just joined it (nothing when there are none)."""
     limit = session.options.history_replay
-    if limit <= 0 or not replay_wanted(session):
+    if limit <= 0 or not replay_wanted(session, user):
         return
     try:
         messages = session.hub.store.latest(room.key, limit)
@@ -64,10 +63,11 @@ def _count(text: str) -> int | None:
     return min(int(text), HISTORY_MAX)
 
 
-def cmd_history(session: PlainSession, arg: str) -> None:
-    """``/history [N]``: the current room; ``/history NICK [N]``: the private conversation with NICK."""
-    user = session.user
-    assert user is not None
+@command("history", usage=("/history [N]", "/history NICK [N]"), section=HISTORY)
+def cmd_history(session: PlainSession, user: User, arg: str) -> None:
+    """the last N lines of this room (default 20, at most 500)
+
+    your private conversation with NICK"""
     words = arg.split()
     target = words.pop(0) if words and not words[0].lstrip("-").isdigit() else None
     count: int | None = HISTORY_DEFAULT
@@ -98,8 +98,9 @@ def cmd_history(session: PlainSession, arg: str) -> None:
     session.send_lines([f"* Last {len(lines)} message{plural} {where}:", *lines])
 
 
-def cmd_search(session: PlainSession, arg: str) -> None:
-    """``/search WORDS``: the current room's lines holding every word, newest first."""
+@command("search", usage="/search WORDS", section=HISTORY)
+def cmd_search(session: PlainSession, user: User, arg: str) -> None:
+    """lines of this room holding every word (newest first)"""
     if not arg:
         session.error("Usage: /search WORDS")
         return

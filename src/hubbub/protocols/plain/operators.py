@@ -20,6 +20,7 @@ from ...core.klines import added_notice, describe, parse_duration
 from ...core.model import Room, User
 from ...core.modes import ModeRequest
 from ...core.opers import check_oper
+from .table import OPERATORS, command
 
 if TYPE_CHECKING:
     from .session import PlainSession
@@ -37,40 +38,77 @@ __all__ = [
 
 log = logging.getLogger("hubbub.oper")
 
-_NOT_OPER = "You are not a server operator: /oper NAME PASSWORD first"
 
-
-def _oper(session: PlainSession) -> User:
-    user = session.user
-    assert user is not None
-    if not user.oper:
-        raise ChatError(Reason.NO_PRIVILEGES, "", _NOT_OPER)
-    return user
-
-
-def _room(session: PlainSession) -> tuple[User, Room]:
-    user = session.user
-    assert user is not None
+def _room(session: PlainSession) -> Room:
     room = session.current_room()
     if room is None:
         raise ChatError(Reason.NOT_IN_ROOM, "", "You are not in a room: /join #room first")
-    return user, room
+    return room
 
 
-def tell_opers(session: PlainSession, text: str) -> None:
+def tell_opers(session: PlainSession, me: User, text: str) -> None:
     """A notice to the operator acting and to every other operator."""
     hub = session.hub
-    me = session.user
     session.notice(text)
     for other in list(hub.users.values()):
         if other.oper and other is not me:
             hub.notify(other, text)
 
 
-def cmd_oper(session: PlainSession, arg: str) -> None:
-    """``/oper NAME PASSWORD``."""
-    user = session.user
-    assert user is not None
+@command("kick", usage="/kick NICK [reason]", section=OPERATORS)
+def cmd_kick(session: PlainSession, user: User, arg: str) -> None:
+    """remove someone from this room (room operators)"""
+    room = _room(session)
+    nick, _, reason = arg.partition(" ")
+    if not nick:
+        session.error("Usage: /kick NICK [reason]")
+        return
+    event = session.hub.kick(user, room, nick, reason.strip())
+    session.notice(f"You kicked {event.target.nick} from {room.name} ({event.reason})")
+
+
+def _ban(session: PlainSession, user: User, arg: str, sign: str) -> None:
+    room = _room(session)
+    mask = arg.split(maxsplit=1)[0] if arg else ""
+    if not mask:
+        if sign == "-":
+            session.error("Usage: /unban MASK")
+            return
+        bans = room.lists["b"]
+        if not bans:
+            session.notice(f"Nobody is banned from {room.name}")
+            return
+        session.send_lines(
+            [f"* {len(bans)} ban{'s' if len(bans) != 1 else ''} on {room.name}:"]
+            + [f"*   {entry.mask} (set by {entry.set_by.partition('!')[0]})" for entry in bans]
+        )
+        return
+    event, errors = session.hub.change_room_modes(user, room, ModeRequest([(sign + "b", mask)], [], [], []))
+    if errors:
+        raise errors[0]
+    if event is None:
+        already = "already banned" if sign == "+" else "not banned"
+        session.error(f"{mask} is {already} on {room.name}")
+        return
+    shown = event.changes[0][1]
+    session.notice(f"{'Banned' if sign == '+' else 'Unbanned'} {shown} on {room.name}")
+
+
+@command("ban", usage="/ban [MASK]", section=OPERATORS)
+def cmd_ban(session: PlainSession, user: User, arg: str) -> None:
+    """ban nick!user@host (or a nickname) from this room; alone: list the bans"""
+    _ban(session, user, arg, "+")
+
+
+@command("unban", usage="/unban MASK", section=OPERATORS)
+def cmd_unban(session: PlainSession, user: User, arg: str) -> None:
+    """lift a ban on this room"""
+    _ban(session, user, arg, "-")
+
+
+@command("oper", usage="/oper NAME PASSWORD", section=OPERATORS)
+def cmd_oper(session: PlainSession, user: User, arg: str) -> None:
+    """become a server operator"""
     words = arg.split()
     if len(words) != 2:
         session.error("Usage: /oper NAME PASSWORD")
@@ -98,57 +136,9 @@ def cmd_oper(session: PlainSession, arg: str) -> None:
     check_oper(session.hub, session.options.opers, user, name, password, done)
 
 
-def cmd_kick(session: PlainSession, arg: str) -> None:
-    """``/kick NICK [reason]``: the current room."""
-    user, room = _room(session)
-    nick, _, reason = arg.partition(" ")
-    if not nick:
-        session.error("Usage: /kick NICK [reason]")
-        return
-    event = session.hub.kick(user, room, nick, reason.strip())
-    session.notice(f"You kicked {event.target.nick} from {room.name} ({event.reason})")
-
-
-def _ban(session: PlainSession, arg: str, sign: str) -> None:
-    user, room = _room(session)
-    mask = arg.split(maxsplit=1)[0] if arg else ""
-    if not mask:
-        if sign == "-":
-            session.error("Usage: /unban MASK")
-            return
-        bans = room.lists["b"]
-        if not bans:
-            session.notice(f"Nobody is banned from {room.name}")
-            return
-        session.send_lines(
-            [f"* {len(bans)} ban{'s' if len(bans) != 1 else ''} on {room.name}:"]
-            + [f"*   {entry.mask} (set by {entry.set_by.partition('!')[0]})" for entry in bans]
-        )
-        return
-    event, errors = session.hub.change_room_modes(user, room, ModeRequest([(sign + "b", mask)], [], [], []))
-    if errors:
-        raise errors[0]
-    if event is None:
-        already = "already banned" if sign == "+" else "not banned"
-        session.error(f"{mask} is {already} on {room.name}")
-        return
-    shown = event.changes[0][1]
-    session.notice(f"{'Banned' if sign == '+' else 'Unbanned'} {shown} on {room.name}")
-
-
-def cmd_ban(session: PlainSession, arg: str) -> None:
-    """``/ban [MASK]``: add to the current room's ban list, or show it."""
-    _ban(session, arg, "+")
-
-
-def cmd_unban(session: PlainSession, arg: str) -> None:
-    """``/unban MASK``."""
-    _ban(session, arg, "-")
-
-
-def cmd_kill(session: PlainSession, arg: str) -> None:
-    """``/kill NICK [reason]``."""
-    user = _oper(session)
+@command("kill", usage="/kill NICK [reason]", section=OPERATORS, oper=True)
+def cmd_kill(session: PlainSession, user: User, arg: str) -> None:
+    """disconnect someone (server operators)"""
     nick, _, reason = arg.partition(" ")
     if not nick:
         session.error("Usage: /kill NICK [reason]")
@@ -160,9 +150,10 @@ def cmd_kill(session: PlainSession, arg: str) -> None:
         session.notice(f"You disconnected {target.nick} ({reason})")
 
 
-def cmd_kline(session: PlainSession, arg: str) -> None:
-    """``/kline [DURATION] MASK [reason]``; ``/kline`` or ``/kline list`` lists them."""
-    user = _oper(session)
+@command("kline", usage="/kline [TIME] MASK [reason]", section=OPERATORS, oper=True)
+def cmd_kline(session: PlainSession, user: User, arg: str) -> None:
+    """ban user@host from the server for TIME minutes (or 2h, 1d; none: for good);
+    /kline alone lists the server bans (server operators)"""
     hub = session.hub
     words = arg.split()
     if not words or (len(words) == 1 and words[0].lower() == "list"):
@@ -182,23 +173,23 @@ def cmd_kline(session: PlainSession, arg: str) -> None:
         return
     mask, reason = words[0], " ".join(words[1:]) or "No reason given"
     record, killed = hub.klines.add(user, mask, reason, duration)
-    tell_opers(session, added_notice(user, record, duration, killed))
+    tell_opers(session, user, added_notice(user, record, duration, killed))
 
 
-def cmd_unkline(session: PlainSession, arg: str) -> None:
-    """``/unkline MASK``."""
-    user = _oper(session)
+@command("unkline", usage="/unkline MASK", section=OPERATORS, oper=True)
+def cmd_unkline(session: PlainSession, user: User, arg: str) -> None:
+    """lift a server ban (server operators)"""
     if not arg:
         session.error("Usage: /unkline MASK")
         return
     record = session.hub.klines.remove(user, arg.split(maxsplit=1)[0])
     log.info("UNKLINE: %s lifted the K-line on %s", user.hostmask, record.mask)
-    tell_opers(session, f"{user.nick} removed the K-line on {record.mask}")
+    tell_opers(session, user, f"{user.nick} removed the K-line on {record.mask}")
 
 
-def cmd_wallops(session: PlainSession, arg: str) -> None:
-    """``/wallops text``."""
-    user = _oper(session)
+@command("wallops", usage="/wallops text", section=OPERATORS, oper=True)
+def cmd_wallops(session: PlainSession, user: User, arg: str) -> None:
+    """a message to every operator (server operators)"""
     if not arg:
         session.error("Usage: /wallops text")
         return

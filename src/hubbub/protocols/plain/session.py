@@ -1,13 +1,13 @@
-"""The plain-text session: lifecycle, input, the command table and the chat commands.
+"""The plain-text session: lifecycle, input, the command dispatcher and the chat commands.
 
 Account commands live in :mod:`.accounts`, history commands in :mod:`.history`, operator commands in
-:mod:`.operators`; every command is a function ``(session, argument)`` in :data:`COMMANDS`, and a ChatError
-it raises becomes an ``! error`` line.
+:mod:`.operators`; every command is declared with :func:`.table.command` (verbs, usage, help text, section,
+operators only), ``/help`` is generated from that table, and a ChatError a command raises becomes an
+``! error`` line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
 from ...core.errors import ChatError, Reason
@@ -17,53 +17,15 @@ from ...core.model import Room, User
 from ...wire.lines import LineBuffer, LineTooLong
 from ...wire.text import clean_line
 from ..base import Link
-from . import accounts, history, operators
+from . import accounts, history, operators  # noqa: F401 - their commands join the table
 from .options import PlainOptions
 from .render import CRLF, PERSONAL, RENDERERS, line
+from .table import COMMANDS, GENERAL, NOT_OPER, command, help_text
 
-__all__ = ["COMMANDS", "HELP", "PlainSession"]
+__all__ = ["COMMANDS", "PlainSession", "help_text"]
 
 #: On joining, at most this many of the other members are named.
 NAMES_SHOWN = 10
-
-
-HELP = """\
-Commands:
-  /nick NAME              change your nickname
-  /join #room             go to a room (it is created if it does not exist)
-  /part                   leave the current room
-  /rooms                  list the rooms and how many are in each
-  /who                    list the members of the current room
-  /msg NICK text          send a private message
-  /me action              describe an action (* you wave)
-  /quit [reason]          leave the server
-  /help                   this text
-History (times are UTC):
-  /history [N]            the last N lines of this room (default 20, at most 500)
-  /history NICK [N]       your private conversation with NICK
-  /search WORDS           lines of this room holding every word (newest first)
-Accounts:
-  /register PASSWORD      register your nickname as an account and log in to it
-  /login [NAME] PASSWORD  log in (NAME is your nickname if left out)
-  /logout                 log out
-  /password NEW           change your password (logged in)
-  /replay on|off          show a room's recent lines when you join it, or not (logged in)
-  /register #room         register the room you are in (its operator, logged in): it keeps its
-                          settings when empty and across restarts, and you are its operator
-  /unregister [#room]     drop a room's registration (its founder)
-Operators:
-  /kick NICK [reason]     remove someone from this room (room operators)
-  /ban [MASK]             ban nick!user@host (or a nickname) from this room; alone: list the bans
-  /unban MASK             lift a ban on this room
-  /oper NAME PASSWORD     become a server operator
-  /kill NICK [reason]     disconnect someone (server operators)
-  /kline [TIME] MASK [reason]
-                          ban user@host from the server for TIME minutes (or 2h, 1d; none: for good);
-                          /kline alone lists the server bans (server operators)
-  /unkline MASK           lift a server ban (server operators)
-  /wallops text           a message to every operator (server operators)
-A password has 6 to 300 characters, no spaces, and does not start with #.
-A line that starts with / is a command; start it with // to say it as text."""
 
 
 class PlainSession:
@@ -182,13 +144,21 @@ class PlainSession:
 
     def _command(self, text: str) -> None:
         verb, _, arg = text[1:].partition(" ")
-        handler = COMMANDS.get(verb.lower())
-        if handler is None:
+        spec = COMMANDS.get(verb.lower())
+        if spec is None:
             self.error(f"Unknown command /{verb}; type /help for the list")
+            return
+        user = self.user
+        if user is None:
             return
         self.deferred = []
         try:
-            handler(self, arg.strip())
+            if spec.oper and not user.oper:
+                raise ChatError(Reason.NO_PRIVILEGES, "", NOT_OPER)
+            arg = arg.strip()
+            if spec.forms:
+                spec = spec.form(arg)
+            spec.handler(self, user, arg)
         except ChatError as exc:
             self.error(exc.message)
         finally:
@@ -210,34 +180,37 @@ class PlainSession:
 
     # -- chat commands --------------------------------------------------------------------------------------
 
-    def cmd_help(self, arg: str) -> None:
-        self.link.send(line(HELP.replace("\n", CRLF)))
-
-    def cmd_nick(self, arg: str) -> None:
-        assert self.user is not None
+    @command("nick", usage="/nick NAME", section=GENERAL)
+    def cmd_nick(self, user: User, arg: str) -> None:
+        """change your nickname"""
         if not arg:
-            self.notice(f"You are {self.user.nick}. Usage: /nick NAME")
+            self.notice(f"You are {user.nick}. Usage: /nick NAME")
             return
-        if self.hub.change_nick(self.user, arg.split(maxsplit=1)[0]) is not None:
-            self.notice(f"You are now known as {self.user.nick}")
+        if self.hub.change_nick(user, arg.split(maxsplit=1)[0]) is not None:
+            self.notice(f"You are now known as {user.nick}")
 
-    def cmd_join(self, arg: str) -> None:
+    @command("join", usage="/join #room", section=GENERAL)
+    def cmd_join(self, user: User, arg: str) -> None:
+        """go to a room (it is created if it does not exist)"""
         if not arg:
             self.error("Usage: /join #room")
             return
         self.join(arg.split(maxsplit=1)[0])
 
-    def cmd_part(self, arg: str) -> None:
-        assert self.user is not None
+    @command("part", "leave", usage="/part", section=GENERAL)
+    def cmd_part(self, user: User, arg: str) -> None:
+        """leave the current room"""
         room = self.current_room()
         if room is None:
             self.error("You are not in a room")
             return
         self.room = None
-        self.hub.part(self.user, room, arg)
+        self.hub.part(user, room, arg)
         self.notice(f"You left {room.name}. /join #room to go to another room, /rooms to list them")
 
-    def cmd_rooms(self, arg: str) -> None:
+    @command("rooms", "list", usage="/rooms", section=GENERAL)
+    def cmd_rooms(self, user: User, arg: str) -> None:
+        """list the rooms and how many are in each"""
         rooms = self.hub.room_list()
         if not rooms:
             self.notice("There are no rooms; /join #room creates one")
@@ -246,7 +219,9 @@ class PlainSession:
         lines += [f"*   {room.name} ({len(room)} member{'s' if len(room) != 1 else ''})" for room in rooms]
         self.send_lines(lines)
 
-    def cmd_who(self, arg: str) -> None:
+    @command("who", "names", usage="/who", section=GENERAL)
+    def cmd_who(self, user: User, arg: str) -> None:
+        """list the members of the current room"""
         room = self.current_room()
         if arg:
             found = self.hub.find_room(arg if arg.startswith("#") else "#" + arg)
@@ -260,31 +235,42 @@ class PlainSession:
         nicks = sorted((m.nick for m in room.members), key=str.lower)
         self.notice(f"{len(nicks)} in {room.name}: {', '.join(nicks)}")
 
-    def cmd_msg(self, arg: str) -> None:
-        assert self.user is not None
+    @command("msg", usage="/msg NICK text", section=GENERAL)
+    def cmd_msg(self, user: User, arg: str) -> None:
+        """send a private message"""
         nick, _, text = arg.partition(" ")
         if not nick or not text.strip():
             self.error("Usage: /msg NICK text")
             return
-        event = self.hub.private(self.user, nick, text)
+        event = self.hub.private(user, nick, text)
         target = event.target
         assert isinstance(target, User)
         self.link.send(line(f"-> *{target.nick}* {text}"))
 
-    def cmd_me(self, arg: str) -> None:
+    @command("me", usage="/me action", section=GENERAL)
+    def cmd_me(self, user: User, arg: str) -> None:
+        """describe an action (* you wave)"""
         if not arg:
             self.error("Usage: /me action")
             return
         self._say(arg, MessageKind.ACTION)
 
-    def cmd_quit(self, arg: str) -> None:
+    @command("quit", "exit", usage="/quit [reason]", section=GENERAL)
+    def cmd_quit(self, user: User, arg: str) -> None:
+        """leave the server"""
         self.notice("Goodbye!")
         self.leave(arg or "quit")
+
+    @command("help", usage="/help", section=GENERAL)
+    def cmd_help(self, user: User, arg: str) -> None:
+        """this text"""
+        self.link.send(line(help_text().replace("\n", CRLF)))
 
     # -- helpers --------------------------------------------------------------------------------------------
 
     def join(self, name: str) -> None:
-        assert self.user is not None
+        user = self.user
+        assert user is not None
         hub = self.hub
         name = hub.normalize_room(name)
         target = hub.find_room(name)
@@ -294,20 +280,18 @@ class PlainSession:
             return
         if current is not None:
             self.room = None
-            hub.part(self.user, current, "")
-        room = self.room = hub.join(self.user, name).room
+            hub.part(user, current, "")
+        room = self.room = hub.join(user, name).room
         count = len(room.members) - 1
         if not count:
             self.notice(f"You are in {room.name}, alone for now")
         elif count <= NAMES_SHOWN:
-            others = sorted((m.nick for m in room.members if m is not self.user), key=str.lower)
+            others = sorted((m.nick for m in room.members if m is not user), key=str.lower)
             self.notice(f"You are in {room.name} with {', '.join(others)}")
         else:
             # A big room: name the first few to arrive, not thousands (/who lists them all).
             first = [
-                m.nick
-                for m, _ in zip(room.members, range(NAMES_SHOWN + 1), strict=False)
-                if m is not self.user
+                m.nick for m, _ in zip(room.members, range(NAMES_SHOWN + 1), strict=False) if m is not user
             ]
             names = ", ".join(first[:NAMES_SHOWN])
             self.notice(
@@ -315,7 +299,7 @@ class PlainSession:
             )
         if room.topic:
             self.notice(f"Topic: {room.topic}")
-        history.replay(self, room)
+        history.replay(self, user, room)
 
     def leave(self, reason: str) -> None:
         """Quit the hub now (others are told ``reason``), then flush and close the connection."""
@@ -334,37 +318,3 @@ class PlainSession:
     def send_lines(self, lines: list[str]) -> None:
         """Several lines in one piece of output."""
         self.link.send(line(CRLF.join(lines)))
-
-
-COMMANDS: dict[str, Callable[[PlainSession, str], None]] = {
-    "help": PlainSession.cmd_help,
-    "nick": PlainSession.cmd_nick,
-    "join": PlainSession.cmd_join,
-    "part": PlainSession.cmd_part,
-    "leave": PlainSession.cmd_part,
-    "rooms": PlainSession.cmd_rooms,
-    "list": PlainSession.cmd_rooms,
-    "who": PlainSession.cmd_who,
-    "names": PlainSession.cmd_who,
-    "msg": PlainSession.cmd_msg,
-    "me": PlainSession.cmd_me,
-    "quit": PlainSession.cmd_quit,
-    "exit": PlainSession.cmd_quit,
-    "history": history.cmd_history,
-    "search": history.cmd_search,
-    "replay": accounts.cmd_replay,
-    "register": accounts.cmd_register,
-    "unregister": accounts.cmd_unregister,
-    "login": accounts.cmd_login,
-    "identify": accounts.cmd_login,
-    "logout": accounts.cmd_logout,
-    "password": accounts.cmd_password,
-    "oper": operators.cmd_oper,
-    "kick": operators.cmd_kick,
-    "ban": operators.cmd_ban,
-    "unban": operators.cmd_unban,
-    "kill": operators.cmd_kill,
-    "kline": operators.cmd_kline,
-    "unkline": operators.cmd_unkline,
-    "wallops": operators.cmd_wallops,
-}

@@ -22,24 +22,18 @@ from typing import TYPE_CHECKING
 from ....core.accounts import MIN_PASSWORD
 from ....core.errors import ChatError, Reason
 from ....core.names import NICK_CHARS_HELP, casefold, is_valid_nick
-from ....wire.irc import Message
+from ....wire import numerics as n
+from ....wire.irc import Message, line
 from ..caps import Cap
-from ..render import line
 from ..table import command
-from .registration import ERR_SASLABORTED, server_password_ok, try_register
+from .registration import server_password_ok, try_register
 
 if TYPE_CHECKING:
+    from ....core.model import User
     from ..session import IrcSession
 
 log = logging.getLogger("hubbub.irc")
 
-RPL_LOGGEDIN = "900"
-RPL_LOGGEDOUT = "901"
-RPL_SASLSUCCESS = "903"
-ERR_SASLFAIL = "904"
-ERR_SASLTOOLONG = "905"
-ERR_SASLALREADY = "907"
-RPL_SASLMECHS = "908"
 
 MECHANISMS = ("PLAIN",)
 
@@ -61,7 +55,7 @@ def current_account(session: IrcSession) -> str:
 
 
 def hostmask(session: IrcSession) -> str:
-    """``nick!user@host`` for RPL_LOGGEDIN/OUT, with ``*`` for what is not known yet before registration."""
+    """``nick!user@host`` for n.RPL_LOGGEDIN/OUT, with ``*`` for what is not known yet before registration."""
     user = session.user
     if user is not None:
         return user.hostmask
@@ -90,7 +84,7 @@ def resume(session: IrcSession) -> None:
 
 
 def log_in(session: IrcSession, account: str) -> None:
-    """Log the connection in to ``account`` and send RPL_LOGGEDIN (and ACCOUNT to itself with
+    """Log the connection in to ``account`` and send n.RPL_LOGGEDIN (and ACCOUNT to itself with
     account-notify, as ergo does; the hub tells the others)."""
     user = session.user
     if user is None:
@@ -99,18 +93,16 @@ def log_in(session: IrcSession, account: str) -> None:
         session.hub.log_in(user, account)
         if session.caps & Cap.ACCOUNT_NOTIFY:
             session.send(line(f":{user.hostmask} ACCOUNT {account}"))
-    session.numeric(RPL_LOGGEDIN, hostmask(session), account, f"You are now logged in as {account}")
+    session.numeric(n.RPL_LOGGEDIN, hostmask(session), account, f"You are now logged in as {account}")
     log.info("%s logged in to account %s", hostmask(session), account)
 
 
-def log_out(session: IrcSession) -> None:
-    """Log a registered connection out (ChatError if it is not logged in) and send RPL_LOGGEDOUT."""
-    user = session.user
-    assert user is not None
+def log_out(session: IrcSession, user: User) -> None:
+    """Log a registered connection out (ChatError if it is not logged in) and send n.RPL_LOGGEDOUT."""
     session.hub.log_out(user)
     if session.caps & Cap.ACCOUNT_NOTIFY:
         session.send(line(f":{user.hostmask} ACCOUNT *"))
-    session.numeric(RPL_LOGGEDOUT, user.hostmask, "You are now logged out")
+    session.numeric(n.RPL_LOGGEDOUT, user.hostmask, "You are now logged out")
 
 
 def verify(session: IrcSession, name: str, password: str, done: Callable[[str | None], None]) -> None:
@@ -156,23 +148,23 @@ def authenticate(session: IrcSession, msg: Message) -> None:
     data in chunks of 400 bytes, + for an empty one, * to abort)."""
     data = msg.params[0]
     if current_account(session):
-        session.numeric(ERR_SASLALREADY, "You have already authenticated using SASL")
+        session.numeric(n.ERR_SASLALREADY, "You have already authenticated using SASL")
         return
     if data == "*":
         # Also drops the answer of a password check in flight.
         session.auth_pending = None
         _sasl_reset(session)
-        session.numeric(ERR_SASLABORTED, "SASL authentication aborted")
+        session.numeric(n.ERR_SASLABORTED, "SASL authentication aborted")
         resume(session)
         return
     if session.auth_pending is not None:
-        session.numeric(ERR_SASLFAIL, f"{SASL_FAILED}: another attempt is in progress")
+        session.numeric(n.ERR_SASLFAIL, f"{SASL_FAILED}: another attempt is in progress")
         return
     if not session.sasl_mech:
         mechanism = data.upper()
         if mechanism not in MECHANISMS:
-            session.numeric(RPL_SASLMECHS, ",".join(MECHANISMS), "are available SASL mechanisms")
-            session.numeric(ERR_SASLFAIL, SASL_FAILED)
+            session.numeric(n.RPL_SASLMECHS, ",".join(MECHANISMS), "are available SASL mechanisms")
+            session.numeric(n.ERR_SASLFAIL, SASL_FAILED)
             return
         session.sasl_mech = mechanism
         session.sasl_data = ""
@@ -180,12 +172,12 @@ def authenticate(session: IrcSession, msg: Message) -> None:
         return
     if len(data) > SASL_CHUNK:
         _sasl_reset(session)
-        session.numeric(ERR_SASLTOOLONG, "SASL message too long")
+        session.numeric(n.ERR_SASLTOOLONG, "SASL message too long")
         return
     if len(data) == SASL_CHUNK:
         if len(session.sasl_data) >= SASL_CHUNK * SASL_CHUNKS:
             _sasl_reset(session)
-            session.numeric(ERR_SASLFAIL, f"{SASL_FAILED}: Passphrase too long")
+            session.numeric(n.ERR_SASLFAIL, f"{SASL_FAILED}: Passphrase too long")
             return
         session.sasl_data += data
         return
@@ -199,22 +191,22 @@ def _plain(session: IrcSession, payload: str) -> None:
     try:
         fields = base64.b64decode(payload, validate=True).decode("utf-8").split("\0")
     except (binascii.Error, ValueError):
-        session.numeric(ERR_SASLFAIL, f"{SASL_FAILED}: Invalid b64 encoding")
+        session.numeric(n.ERR_SASLFAIL, f"{SASL_FAILED}: Invalid b64 encoding")
         return
     if len(fields) != 3 or not fields[1]:
-        session.numeric(ERR_SASLFAIL, f"{SASL_FAILED}: Invalid auth blob")
+        session.numeric(n.ERR_SASLFAIL, f"{SASL_FAILED}: Invalid auth blob")
         return
     authzid, authcid, password = fields
     if authzid and casefold(authzid) != casefold(authcid):
-        session.numeric(ERR_SASLFAIL, f"{SASL_FAILED}: authcid and authzid should be the same")
+        session.numeric(n.ERR_SASLFAIL, f"{SASL_FAILED}: authcid and authzid should be the same")
         return
 
     def done(account: str | None) -> None:
         if account is None:
-            session.numeric(ERR_SASLFAIL, f"{SASL_FAILED}: Invalid account credentials")
+            session.numeric(n.ERR_SASLFAIL, f"{SASL_FAILED}: Invalid account credentials")
             return
         log_in(session, account)
-        session.numeric(RPL_SASLSUCCESS, "SASL authentication successful")
+        session.numeric(n.RPL_SASLSUCCESS, "SASL authentication successful")
 
     verify(session, authcid, password, done)
 

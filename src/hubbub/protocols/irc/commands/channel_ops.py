@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ....core.errors import ChatError
 from ....core.hub import Hub
-from ....core.model import Room
+from ....core.model import Room, User
 from ....wire import numerics as n
 from ....wire.irc import Message
 from ....wire.masks import match_mask
@@ -17,15 +17,10 @@ from .channels import visible_in
 if TYPE_CHECKING:
     from ..session import IrcSession
 
-RPL_INVITELIST_USER = "336"
-RPL_ENDOFINVITELIST_USER = "337"
-
 
 @command("KICK", min_params=2)
-def kick(session: IrcSession, msg: Message) -> None:
+def kick(session: IrcSession, user: User, msg: Message) -> None:
     """KICK <channel> <nick>[,<nick>...] [:<reason>]: remove people from a channel (operators only)."""
-    user = session.user
-    assert user is not None
     hub = session.hub
     rooms = msg.params[0].split(",")
     nicks = msg.params[1].split(",")
@@ -57,15 +52,13 @@ def kick(session: IrcSession, msg: Message) -> None:
 
 
 @command("INVITE")
-def invite(session: IrcSession, msg: Message) -> None:
+def invite(session: IrcSession, user: User, msg: Message) -> None:
     """INVITE <nick> <channel>: invite someone to a channel; INVITE alone lists your pending invitations."""
-    user = session.user
-    assert user is not None
     hub = session.hub
     if not msg.params or not msg.params[0]:
         rooms = [room for key in sorted(user.invites) if (room := hub.rooms.get(key)) is not None]
-        session.numerics(((room.name,) for room in rooms), RPL_INVITELIST_USER)
-        session.numeric(RPL_ENDOFINVITELIST_USER, "End of /INVITE list")
+        session.numerics(((room.name,) for room in rooms), n.RPL_INVITELIST_USER)
+        session.numeric(n.RPL_ENDOFINVITELIST_USER, "End of /INVITE list")
         return
     if len(msg.params) < 2 or not msg.params[1]:
         session.numeric(n.ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters")
@@ -135,10 +128,8 @@ class ListFilter:
 
 
 @command("LIST")
-def list_(session: IrcSession, msg: Message) -> None:
+def list_(session: IrcSession, user: User, msg: Message) -> None:
     """LIST [<channel>|<mask>|!<mask>[,...]] [>N|<N]: list channels with their member counts and topics."""
-    user = session.user
-    assert user is not None
     wanted = ListFilter.parse(msg.params)
     session.numerics(
         (

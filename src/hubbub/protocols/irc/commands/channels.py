@@ -8,7 +8,7 @@ from ....core.errors import ChatError
 from ....core.model import Room, User
 from ....core.modes import PREFIX_MODES, PREFIX_SYMBOLS
 from ....wire import numerics as n
-from ....wire.irc import Message
+from ....wire.irc import Message, line
 from ..caps import Cap
 from ..table import command
 from .history import replay_on_join
@@ -30,12 +30,11 @@ def visible_in(room: Room, viewer: User | None) -> bool:
     return "s" not in room.flags or (viewer is not None and viewer in room.members)
 
 
-def send_names(session: IrcSession, room: Room) -> None:
-    user = session.user
+def send_names(session: IrcSession, user: User, room: Room) -> None:
     multi = bool(session.caps & Cap.MULTI_PREFIX)
     full = bool(session.caps & Cap.USERHOST_IN_NAMES)
     symbol = "@" if "s" in room.flags else "="
-    member_view = user is not None and user in room.members
+    member_view = user in room.members
     names: list[str] = []
     for member, status in room.members.items():
         if not member_view and "i" in member.modes:
@@ -55,7 +54,7 @@ def send_names(session: IrcSession, room: Room) -> None:
             current = f"{current} {name}" if current else name
     if current:
         rows.append(current)
-    session.send(b"".join((head + row + "\r\n").encode() for row in rows))
+    session.send(b"".join(line(head + row) for row in rows))
     session.numeric(n.RPL_ENDOFNAMES, room.name, "End of /NAMES list.")
 
 
@@ -69,10 +68,8 @@ def send_topic(session: IrcSession, room: Room, *, quiet_if_none: bool) -> None:
 
 
 @command("JOIN", min_params=1)
-def join(session: IrcSession, msg: Message) -> None:
+def join(session: IrcSession, user: User, msg: Message) -> None:
     """JOIN <channel>[,<channel>...] [<key>[,<key>...]] | JOIN 0: join channels (0: leave them all)."""
-    user = session.user
-    assert user is not None
     hub = session.hub
     if msg.params[0] == "0":
         for room in list(user.rooms.values()):
@@ -92,15 +89,13 @@ def join(session: IrcSession, msg: Message) -> None:
             continue
         session.echo(event)
         send_topic(session, event.room, quiet_if_none=True)
-        send_names(session, event.room)
+        send_names(session, user, event.room)
         replay_on_join(session, event.room)
 
 
 @command("PART", min_params=1)
-def part(session: IrcSession, msg: Message) -> None:
+def part(session: IrcSession, user: User, msg: Message) -> None:
     """PART <channel>[,<channel>...] [:<reason>]: leave channels."""
-    user = session.user
-    assert user is not None
     hub = session.hub
     reason = msg.params[1] if len(msg.params) > 1 else ""
     for name in msg.params[0].split(","):
@@ -114,24 +109,22 @@ def part(session: IrcSession, msg: Message) -> None:
 
 
 @command("NAMES")
-def names(session: IrcSession, msg: Message) -> None:
+def names(session: IrcSession, user: User, msg: Message) -> None:
     """NAMES [<channel>]: who is in a channel."""
     if not msg.params or not msg.params[0]:
         session.numeric(n.RPL_ENDOFNAMES, "*", "End of /NAMES list.")
         return
     name = msg.params[0].split(",")[0]
     room = session.hub.find_room(name)
-    if room is None or not visible_in(room, session.user):
+    if room is None or not visible_in(room, user):
         session.numeric(n.RPL_ENDOFNAMES, name, "End of /NAMES list.")
         return
-    send_names(session, room)
+    send_names(session, user, room)
 
 
 @command("TOPIC", min_params=1)
-def topic(session: IrcSession, msg: Message) -> None:
+def topic(session: IrcSession, user: User, msg: Message) -> None:
     """TOPIC <channel> [:<topic>]: show or change a channel's topic."""
-    user = session.user
-    assert user is not None
     hub = session.hub
     room = hub.require_room(msg.params[0])
     if len(msg.params) < 2:

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 from ....core.errors import ChatError
 from ....core.history import party
-from ....core.model import Room
+from ....core.model import Room, User
 from ....core.names import ROOM_PREFIX
 from ....store import Bound, ByMsgid, ByTime, StoredMessage, StoreError, UnknownMsgid
-from ....wire.irc import Message
+from ....wire.irc import Message, line
 from ..caps import Cap
-from ..render import format_time, line, stored_message
+from ..render import format_time, stored_message
 from ..table import command
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def send_messages(session: IrcSession, target: str, messages: list[StoredMessage
 
 
 @command("CHATHISTORY")
-def chathistory(session: IrcSession, msg: Message) -> None:
+def chathistory(session: IrcSession, user: User, msg: Message) -> None:
     """CHATHISTORY LATEST <target> <*|msgid=|timestamp=> <limit> | BEFORE|AFTER|AROUND <target>
     <msgid=|timestamp=> <limit> | BETWEEN <target> <ref> <ref> <limit> | TARGETS <timestamp=>
     <timestamp=> <limit>: the messages of a channel you are in or of a private conversation, or the
@@ -145,16 +145,14 @@ def chathistory(session: IrcSession, msg: Message) -> None:
         return
     try:
         if sub == "TARGETS":
-            _targets(session, given, params)
+            _targets(session, user, given, params)
         else:
-            _messages(session, given, sub, params)
+            _messages(session, user, given, sub, params)
     except InvalidParams:
         session.fail("CHATHISTORY", "INVALID_PARAMS", given, description="Invalid parameters")
 
 
-def _messages(session: IrcSession, given: str, sub: str, params: list[str]) -> None:
-    user = session.user
-    assert user is not None
+def _messages(session: IrcSession, user: User, given: str, sub: str, params: list[str]) -> None:
     hub = session.hub
     target = params[0]
     maximum = session.options.chathistory_max
@@ -199,9 +197,7 @@ def _messages(session: IrcSession, given: str, sub: str, params: list[str]) -> N
     send_messages(session, name, found)
 
 
-def _targets(session: IrcSession, given: str, params: list[str]) -> None:
-    user = session.user
-    assert user is not None
+def _targets(session: IrcSession, user: User, given: str, params: list[str]) -> None:
     hub = session.hub
     start, end = parse_ref(params[0]), parse_ref(params[1])
     if not isinstance(start, Instant) or not isinstance(end, Instant):

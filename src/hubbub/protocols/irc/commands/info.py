@@ -9,6 +9,7 @@ from ....wire.irc import Message
 from ..table import command
 
 if TYPE_CHECKING:
+    from ....core.model import User
     from ..session import IrcSession
 
 
@@ -38,12 +39,12 @@ def motd_text(session: IrcSession) -> str:
 
 
 @command("LUSERS")
-def lusers(session: IrcSession, msg: Message) -> None:
+def lusers(session: IrcSession, user: User, msg: Message) -> None:
     """LUSERS: how many users, operators and channels there are."""
     session.send(lusers_text(session).encode())
 
 
 @command("MOTD")
-def motd(session: IrcSession, msg: Message) -> None:
+def motd(session: IrcSession, user: User, msg: Message) -> None:
     """MOTD: the message of the day."""
     session.send(motd_text(session).encode("utf-8", "replace"))

@@ -35,7 +35,7 @@ def _fit(text: str, room: int) -> str:
     return data[: max(room, 0)].decode("utf-8", "ignore")
 
 
-def _deliver(session: IrcSession, msg: Message, kind: MessageKind) -> None:
+def _deliver(session: IrcSession, user: User, msg: Message, kind: MessageKind) -> None:
     verb = msg.verb.upper()
     notice = kind is MessageKind.NOTICE
     if not msg.params or not msg.params[0]:
@@ -51,8 +51,6 @@ def _deliver(session: IrcSession, msg: Message, kind: MessageKind) -> None:
         kind = MessageKind.ACTION
         text = text[8:].removesuffix("\x01")
     tags = _client_tags(msg) if session.caps & Cap.MESSAGE_TAGS else None
-    user = session.user
-    assert user is not None
     hub = session.hub
     targets = msg.params[0].split(",")
     if len(targets) > MAX_TARGETS:
@@ -74,7 +72,7 @@ def _deliver(session: IrcSession, msg: Message, kind: MessageKind) -> None:
         if service is not None:
             # A command for NickServ or ChanServ: never relayed, recorded or echoed (it may hold a password).
             if kind is MessageKind.SAY:
-                run_service(session, service, text)
+                run_service(session, user, service, text)
             continue
         try:
             if name.startswith("#"):
@@ -99,18 +97,18 @@ def _deliver(session: IrcSession, msg: Message, kind: MessageKind) -> None:
 
 
 @command("PRIVMSG")
-def privmsg(session: IrcSession, msg: Message) -> None:
+def privmsg(session: IrcSession, user: User, msg: Message) -> None:
     """PRIVMSG <target>[,<target>...] :<text>: send a message to channels or nicknames."""
-    _deliver(session, msg, MessageKind.SAY)
+    _deliver(session, user, msg, MessageKind.SAY)
 
 
 @command("NOTICE")
-def notice(session: IrcSession, msg: Message) -> None:
+def notice(session: IrcSession, user: User, msg: Message) -> None:
     """NOTICE <target>[,<target>...] :<text>: like PRIVMSG, but never answered automatically."""
-    _deliver(session, msg, MessageKind.NOTICE)
+    _deliver(session, user, msg, MessageKind.NOTICE)
 
 
 @command("TAGMSG")
-def tagmsg(session: IrcSession, msg: Message) -> None:
+def tagmsg(session: IrcSession, user: User, msg: Message) -> None:
     """TAGMSG <target>: a message of tags only (typing notifications, reactions)."""
-    _deliver(session, msg, MessageKind.TAGS)
+    _deliver(session, user, msg, MessageKind.TAGS)

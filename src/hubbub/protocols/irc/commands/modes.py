@@ -16,16 +16,15 @@ from ....core.modes import (
     valid_key,
 )
 from ....wire import numerics as n
-from ....wire.irc import Message
-from ..render import line, mode_params
+from ....wire.irc import Message, line
+from ..render import mode_params
 from ..table import command
 from .channels import visible_in
 
 if TYPE_CHECKING:
     from ..session import IrcSession
 
-#: ERR_BANLISTFULL: a ban, exception or invite-exception list has reached MAXLIST.
-ERR_BANLISTFULL = "478"
+#: n.ERR_BANLISTFULL: a ban, exception or invite-exception list has reached MAXLIST.
 
 #: For each list mode: the entry numeric, the end numeric and the end text.
 LIST_REPLIES: dict[str, tuple[str, str, str]] = {
@@ -43,20 +42,18 @@ def safe_param(param: str) -> str:
 
 
 @command("MODE", min_params=1)
-def mode(session: IrcSession, msg: Message) -> None:
+def mode(session: IrcSession, user: User, msg: Message) -> None:
     """MODE <channel> [<modes> [<params>...]] | MODE <nick> [<modes>]: show or change modes."""
     if msg.params[0].startswith("#"):
-        _room_mode(session, msg)
+        _room_mode(session, user, msg)
     else:
-        _user_mode(session, msg)
+        _user_mode(session, user, msg)
 
 
 # -- channels ----------------------------------------------------------------------------------------------
 
 
-def _room_mode(session: IrcSession, msg: Message) -> None:
-    user = session.user
-    assert user is not None
+def _room_mode(session: IrcSession, user: User, msg: Message) -> None:
     name = msg.params[0]
     room = session.hub.find_room(name)
     if room is None:
@@ -114,7 +111,7 @@ def _mode_error(session: IrcSession, room: Room, error: ChatError) -> None:
         # Non-members get 482 too, as in ergo: only a channel operator can change modes.
         session.numeric(n.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator")
     elif reason is Reason.INVALID_PARAM and error.subject in LIST_MODES:
-        session.numeric(ERR_BANLISTFULL, room.name, error.subject, "Channel list is full")
+        session.numeric(n.ERR_BANLISTFULL, room.name, error.subject, "Channel list is full")
     elif reason is Reason.INVALID_PARAM:
         session.numeric(n.ERR_INVALIDMODEPARAM, room.name, error.subject, "*", error.message)
     else:
@@ -151,9 +148,7 @@ def send_mask_list(session: IrcSession, room: Room, list_mode: str) -> None:
 # -- users -------------------------------------------------------------------------------------------------
 
 
-def _user_mode(session: IrcSession, msg: Message) -> None:
-    user = session.user
-    assert user is not None
+def _user_mode(session: IrcSession, user: User, msg: Message) -> None:
     nick = msg.params[0]
     target = session.hub.find_user(nick)
     if target is None:

@@ -7,7 +7,7 @@ waits its turn and an answer arriving after the client left is dropped.
 K-lines (core.klines) take ergo's and ratbox's syntax::
 
     KLINE [ANDKILL] [MYSELF] [<duration>] <mask> [ON <server>] [:<reason>]
-    KLINE LIST                      (ergo)  /  STATS k   (ratbox: 216 RPL_STATSKLINE, 219)
+    KLINE LIST                      (ergo)  /  STATS k   (ratbox: 216 n.RPL_STATSKLINE, 219)
     UNKLINE <mask>
 
 A duration is minutes (``10``) or has units (``2h``, ``1d12h``); without one a K-line is permanent. Matching
@@ -26,9 +26,9 @@ from ....core.klines import added_notice, describe, parse_duration, shown_reason
 from ....core.model import User
 from ....core.opers import check_oper
 from ....wire import numerics as n
-from ....wire.irc import Message
-from ..render import line, mode_params
-from ..table import command
+from ....wire.irc import Message, line
+from ..render import mode_params
+from ..table import NOT_OPER, command
 from .accounts import begin, finish
 
 if TYPE_CHECKING:
@@ -36,32 +36,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hubbub.oper")
 
-NOT_OPER = "Permission Denied- You're not an IRC operator"
 
-RPL_STATSKLINE = "216"
-RPL_ENDOFSTATS = "219"
-RPL_STATSUPTIME = "242"
-RPL_REHASHING = "382"
-
-#: What RPL_REHASHING names as the configuration file (the protocol layer does not know its path).
+#: What n.RPL_REHASHING names as the configuration file (the protocol layer does not know its path).
 CONFIG_NAME = "config"
 
 
-def _oper_user(session: IrcSession) -> User | None:
-    """The session's user if it is an operator; otherwise None, after sending 481."""
-    user = session.user
-    assert user is not None
-    if not user.oper:
-        session.numeric(n.ERR_NOPRIVILEGES, NOT_OPER)
-        return None
-    return user
-
-
 @command("OPER", min_params=2)
-def oper(session: IrcSession, msg: Message) -> None:
+def oper(session: IrcSession, user: User, msg: Message) -> None:
     """OPER <name> <password>: become a server operator."""
-    user = session.user
-    assert user is not None
     name, password = msg.params[0], msg.params[1]
     if session.auth_pending is not None:
         session.fail("OPER", "IN_PROGRESS", description="Another password check is in progress")
@@ -84,44 +66,33 @@ def oper(session: IrcSession, msg: Message) -> None:
     check_oper(session.hub, session.options.opers, user, name, password, done)
 
 
-@command("KILL", min_params=1)
-def kill(session: IrcSession, msg: Message) -> None:
+@command("KILL", min_params=1, oper=True)
+def kill(session: IrcSession, user: User, msg: Message) -> None:
     """KILL <nick> :<reason>: disconnect someone from the server (operators only)."""
-    user = _oper_user(session)
-    if user is None:
-        return
     reason = msg.params[1] if len(msg.params) > 1 and msg.params[1] else "No reason given"
     target = session.hub.kill(user, msg.params[0], reason)
     log.info("KILL: %s killed %s (%s)", user.hostmask, target.hostmask, reason[:200])
 
 
-@command("WALLOPS", min_params=1)
-def wallops(session: IrcSession, msg: Message) -> None:
+@command("WALLOPS", min_params=1, oper=True)
+def wallops(session: IrcSession, user: User, msg: Message) -> None:
     """WALLOPS :<text>: send a message to everyone with user mode +w (operators only)."""
-    user = _oper_user(session)
-    if user is None:
-        return
     session.hub.wallops(user, msg.params[0])
 
 
-def tell_opers(session: IrcSession, text: str) -> None:
+def tell_opers(session: IrcSession, me: User, text: str) -> None:
     """A server notice to the operator acting (as a reply) and to every other operator."""
     hub = session.hub
-    me = session.user
-    assert me is not None
     session.server_line("NOTICE", me.nick, text)
     for other in list(hub.users.values()):
         if other.oper and other is not me:
             hub.notify(other, text)
 
 
-@command("KLINE", min_params=1)
-def kline(session: IrcSession, msg: Message) -> None:
+@command("KLINE", min_params=1, oper=True)
+def kline(session: IrcSession, user: User, msg: Message) -> None:
     """KLINE [duration] <user@host> :<reason>: ban a mask from the server (minutes, or 2h, 1d; none:
     permanent); KLINE LIST shows the K-lines (operators only)."""
-    user = _oper_user(session)
-    if user is None:
-        return
     hub = session.hub
     params = list(msg.params)
     if params[0].upper() == "LIST":
@@ -153,29 +124,24 @@ def kline(session: IrcSession, msg: Message) -> None:
     except ChatError as exc:
         session.server_line("NOTICE", user.nick, exc.message)
         return
-    tell_opers(session, added_notice(user, record, duration, killed))
+    tell_opers(session, user, added_notice(user, record, duration, killed))
 
 
-@command("UNKLINE", min_params=1)
-def unkline(session: IrcSession, msg: Message) -> None:
+@command("UNKLINE", min_params=1, oper=True)
+def unkline(session: IrcSession, user: User, msg: Message) -> None:
     """UNKLINE <user@host>: lift a K-line (operators only)."""
-    user = _oper_user(session)
-    if user is None:
-        return
     try:
         record = session.hub.klines.remove(user, msg.params[0])
     except ChatError as exc:
         session.server_line("NOTICE", user.nick, exc.message)
         return
     log.info("UNKLINE: %s lifted the K-line on %s", user.hostmask, record.mask)
-    tell_opers(session, f"{user.nick} removed the K-line on {record.mask}")
+    tell_opers(session, user, f"{user.nick} removed the K-line on {record.mask}")
 
 
 @command("STATS", min_params=1)
-def stats(session: IrcSession, msg: Message) -> None:
+def stats(session: IrcSession, user: User, msg: Message) -> None:
     """STATS <letter>: server statistics; k: the K-lines (operators only), u: the uptime."""
-    user = session.user
-    assert user is not None
     letter = msg.params[0][:1]
     if letter in ("k", "K"):
         if not user.oper:
@@ -186,25 +152,22 @@ def stats(session: IrcSession, msg: Message) -> None:
             userpart, _, host = record.mask.rpartition("@")
             rows.append(("K", host, "*", userpart, shown_reason(record.reason)))
         if rows:
-            session.numerics(rows, RPL_STATSKLINE)
+            session.numerics(rows, n.RPL_STATSKLINE)
     elif letter == "u":
         up = int(time.time() - session.hub.started)
         days, rest = divmod(up, 86400)
         clock = time.strftime("%H:%M:%S", time.gmtime(rest))
-        session.numeric(RPL_STATSUPTIME, f"Server Up {days} days {clock}")
-    session.numeric(RPL_ENDOFSTATS, letter or "*", "End of /STATS report")
+        session.numeric(n.RPL_STATSUPTIME, f"Server Up {days} days {clock}")
+    session.numeric(n.RPL_ENDOFSTATS, letter or "*", "End of /STATS report")
 
 
-@command("REHASH")
-def rehash(session: IrcSession, msg: Message) -> None:
+@command("REHASH", oper=True)
+def rehash(session: IrcSession, user: User, msg: Message) -> None:
     """REHASH: reload the server's configuration file (operators only)."""
-    user = _oper_user(session)
-    if user is None:
-        return
     ok, why = session.hub.rehash()
     log.log(logging.INFO if ok else logging.WARNING, "REHASH by %s: %s", user.hostmask, why)
     if ok:
-        session.numeric(RPL_REHASHING, CONFIG_NAME, "Rehashing")
+        session.numeric(n.RPL_REHASHING, CONFIG_NAME, "Rehashing")
         session.server_line("NOTICE", user.nick, why)
     else:
         session.server_line("NOTICE", user.nick, f"REHASH failed: {why}")

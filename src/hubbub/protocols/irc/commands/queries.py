@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING
 from ....core.model import Room, User
 from ....core.names import casefold, is_valid_nick
 from ....wire import numerics as n
-from ....wire.irc import Message
+from ....wire.irc import Message, line
 from ....wire.masks import compile_mask, match_mask
 from ..caps import Cap
 from ..options import MONITOR_MAX
-from ..render import line
 from ..table import COMMANDS, command
 from .channels import prefix_of, visible_in
 from .services import send_whois as send_service_whois
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
 #: How the server describes itself (RPL_WHOISSERVER, RPL_VERSION, RPL_LINKS).
 SERVER_INFO = "hubbub chat server"
 
-RPL_ADMINLOC1 = "257"
-RPL_ADMINLOC2 = "258"
 
 #: Characters that make a WHO target a mask rather than a nickname.
 _MASK_CHARS = frozenset("*?!@")
@@ -236,11 +233,9 @@ def _who_matches(session: IrcSession, user: User, mask: str) -> list[tuple[Room 
 
 
 @command("WHO", min_params=1)
-def who(session: IrcSession, msg: Message) -> None:
+def who(session: IrcSession, user: User, msg: Message) -> None:
     """WHO <channel|nick|mask> [%<fields>[,<token>]]: list the members of a channel, or the users with a
     nickname or matching a nick!user@host mask. WHOX fields: t c u i h s n f d l a o r."""
-    user = session.user
-    assert user is not None
     mask = msg.params[0]
     option = msg.params[1] if len(msg.params) > 1 else ""
     whox: str | None = None
@@ -309,10 +304,8 @@ def _send_whois(session: IrcSession, viewer: User, target: User) -> None:
 
 
 @command("WHOIS")
-def whois(session: IrcSession, msg: Message) -> None:
+def whois(session: IrcSession, user: User, msg: Message) -> None:
     """WHOIS [<server>] <nick>: who a user is, where they are and how long they have been idle."""
-    user = session.user
-    assert user is not None
     query = msg.params[1] if len(msg.params) > 1 else (msg.params[0] if msg.params else "")
     if not query:
         session.numeric(n.ERR_NONICKNAMEGIVEN, "No nickname given")
@@ -330,7 +323,7 @@ def whois(session: IrcSession, msg: Message) -> None:
 
 
 @command("WHOWAS")
-def whowas(session: IrcSession, msg: Message) -> None:
+def whowas(session: IrcSession, user: User, msg: Message) -> None:
     """WHOWAS <nick>[,<nick>...] [<count>]: who used a nickname that is gone (the latest first)."""
     if not msg.params or not msg.params[0]:
         session.numeric(n.ERR_NONICKNAMEGIVEN, "No nickname given")
@@ -358,7 +351,7 @@ def whowas(session: IrcSession, msg: Message) -> None:
 
 
 @command("ISON", min_params=1)
-def ison(session: IrcSession, msg: Message) -> None:
+def ison(session: IrcSession, user: User, msg: Message) -> None:
     """ISON <nick> [<nick>...]: which of these nicknames are online."""
     hub = session.hub
     online: list[str] = []
@@ -371,7 +364,7 @@ def ison(session: IrcSession, msg: Message) -> None:
 
 
 @command("USERHOST", min_params=1)
-def userhost(session: IrcSession, msg: Message) -> None:
+def userhost(session: IrcSession, user: User, msg: Message) -> None:
     """USERHOST <nick> [<nick>...]: the user@host of up to five nicknames (* operator, - away, + here)."""
     hub = session.hub
     seen: set[User] = set()
@@ -427,11 +420,9 @@ def _monitor_add(session: IrcSession, user: User, targets: list[str]) -> None:
 
 
 @command("MONITOR", min_params=1)
-def monitor(session: IrcSession, msg: Message) -> None:
+def monitor(session: IrcSession, user: User, msg: Message) -> None:
     """MONITOR + <nick>[,<nick>...] | - <nick>[,<nick>...] | C | L | S: be told when nicknames come online and
     go offline (+ add, - remove, C clear, L list, S status)."""
-    user = session.user
-    assert user is not None
     hub = session.hub
     sub = msg.params[0].upper()
     if sub in ("+", "-"):
@@ -470,10 +461,8 @@ def monitor(session: IrcSession, msg: Message) -> None:
 
 
 @command("AWAY")
-def away(session: IrcSession, msg: Message) -> None:
+def away(session: IrcSession, user: User, msg: Message) -> None:
     """AWAY [:<message>]: mark yourself away with a message, or back without one."""
-    user = session.user
-    assert user is not None
     message = msg.params[0] if msg.params else ""
     session.hub.set_away(user, message)
     if user.away:
@@ -483,11 +472,9 @@ def away(session: IrcSession, msg: Message) -> None:
 
 
 @command("SETNAME")
-def setname(session: IrcSession, msg: Message) -> None:
+def setname(session: IrcSession, user: User, msg: Message) -> None:
     """SETNAME :<realname>: change your real name (those who share a channel with you and use the setname
     capability are told)."""
-    user = session.user
-    assert user is not None
     # ergo: several parameters are a realname typed without the colon ("/setname Jane Doe" sent raw).
     realname = " ".join(msg.params)
     if not realname or len(realname) > session.options.limits.realname_max:
@@ -507,7 +494,7 @@ def send_isupport(session: IrcSession) -> None:
 
 
 @command("VERSION")
-def version(session: IrcSession, msg: Message) -> None:
+def version(session: IrcSession, user: User, msg: Message) -> None:
     """VERSION [<server>]: the server's software version and the features it supports (ISUPPORT)."""
     if _elsewhere(session, msg):
         return
@@ -517,7 +504,7 @@ def version(session: IrcSession, msg: Message) -> None:
 
 
 @command("TIME")
-def time_(session: IrcSession, msg: Message) -> None:
+def time_(session: IrcSession, user: User, msg: Message) -> None:
     """TIME [<server>]: the server's local time."""
     if _elsewhere(session, msg):
         return
@@ -526,7 +513,7 @@ def time_(session: IrcSession, msg: Message) -> None:
 
 
 @command("INFO")
-def info(session: IrcSession, msg: Message) -> None:
+def info(session: IrcSession, user: User, msg: Message) -> None:
     """INFO [<server>]: about the server software."""
     if _elsewhere(session, msg):
         return
@@ -545,7 +532,7 @@ def info(session: IrcSession, msg: Message) -> None:
 
 
 @command("LINKS")
-def links(session: IrcSession, msg: Message) -> None:
+def links(session: IrcSession, user: User, msg: Message) -> None:
     """LINKS: the servers of the network (this one alone)."""
     server = session.options.server_name
     session.numeric(n.RPL_LINKS, server, server, f"0 {SERVER_INFO}")
@@ -553,14 +540,14 @@ def links(session: IrcSession, msg: Message) -> None:
 
 
 @command("ADMIN")
-def admin(session: IrcSession, msg: Message) -> None:
+def admin(session: IrcSession, user: User, msg: Message) -> None:
     """ADMIN [<server>]: who runs the server."""
     if _elsewhere(session, msg):
         return
     options = session.options
     session.numeric(n.RPL_ADMINME, options.server_name, "Administrative info")
-    _text(session, RPL_ADMINLOC1, f"{options.server_name}, running {options.version}")
-    _text(session, RPL_ADMINLOC2, f"Part of the {options.network} network")
+    _text(session, n.RPL_ADMINLOC1, f"{options.server_name}, running {options.version}")
+    _text(session, n.RPL_ADMINLOC2, f"Part of the {options.network} network")
 
 
 def _help_subject(topic: str) -> str:
@@ -572,7 +559,7 @@ def _help_subject(topic: str) -> str:
 
 @command("HELPOP")
 @command("HELP")
-def help_(session: IrcSession, msg: Message) -> None:
+def help_(session: IrcSession, user: User, msg: Message) -> None:
     """HELP [<command>]: the list of commands, or how to use one."""
     topic = msg.params[0].strip() if msg.params else ""
     subject = _help_subject(topic)

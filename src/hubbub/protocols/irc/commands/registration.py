@@ -7,16 +7,15 @@ from typing import TYPE_CHECKING
 
 from ....core.errors import ChatError, Reason
 from ....wire import numerics as n
-from ....wire.irc import Message
+from ....wire.irc import Message, line
 from ...irc.caps import CAPS, Cap, sts_value
-from ..render import line
 from ..table import command
 from .info import lusers_text, motd_text
 
 if TYPE_CHECKING:
+    from ....core.model import User
     from ..session import IrcSession
 
-ERR_SASLABORTED = "906"
 
 _USERNAME_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -114,7 +113,7 @@ def cap(session: IrcSession, msg: Message) -> None:
             session.cap_negotiating = False
             try_register(session)
     else:
-        session.numeric("410", msg.params[0], "Invalid CAP command")
+        session.numeric(n.ERR_INVALIDCAPCMD, msg.params[0], "Invalid CAP command")
 
 
 def _send_cap_list(session: IrcSession, me: str, sub: str, tokens: list[str]) -> None:
@@ -154,7 +153,7 @@ def try_register(session: IrcSession) -> None:
         return
     if session.sasl_mech:
         session.sasl_mech = session.sasl_data = ""
-        session.numeric(ERR_SASLABORTED, "SASL authentication aborted")
+        session.numeric(n.ERR_SASLABORTED, "SASL authentication aborted")
     link = session.link
     if not server_password_ok(session):
         session.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
@@ -186,18 +185,16 @@ def try_register(session: IrcSession) -> None:
     session.uncount()
     session.password = None
     session.hub.set_user_modes(user, [("+i", None)])
-    welcome(session)
+    welcome(session, user)
     held, session.held = session.held, []
     for data in held:
         session.send(data)
 
 
-def welcome(session: IrcSession) -> None:
+def welcome(session: IrcSession, user: User) -> None:
     """The registration burst (001-005, LUSERS, MOTD, the user mode), as one write: its static part is
     rendered once per server (IrcOptions.welcome_lines)."""
     options = session.options
-    user = session.user
-    assert user is not None
     me = user.nick
     burst = (
         f":{options.server_name} 001 {me} :Welcome to the {options.network} IRC Network {user.hostmask}\r\n"

@@ -1,22 +1,23 @@
 """NickServ and ChanServ: account and channel registration as pseudo-services, the way ergo offers them.
 
 ``PRIVMSG NickServ :IDENTIFY secret`` (or the ``NS``/``NICKSERV`` and ``CS``/``CHANSERV`` commands) runs a
-service command; the service answers with NOTICEs from ``NickServ!NickServ@services.hubbub``. Messages to a
-service are never relayed, recorded in history, or echoed (they hold passwords).
+service command, declared with :func:`service_command` (its HELP line is its docstring, ``logged_in=True``
+when it needs an account); the service answers with NOTICEs from ``NickServ!NickServ@services.hubbub``.
+Messages to a service are never relayed, recorded in history, or echoed (they hold passwords).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ....core.errors import ChatError
 from ....core.hub import SERVICE_NICKS
 from ....core.names import casefold
 from ....wire import numerics as n
-from ....wire.irc import Message
-from ..render import line
+from ....wire.irc import Message, line
 from ..table import command
 from . import accounts
 
@@ -60,47 +61,65 @@ class _Reply:
 
 Handler = Callable[["IrcSession", "User", _Reply, list[str]], None]
 
+NOT_LOGGED_IN = "You're not logged into an account"
 
-def run(session: IrcSession, service: str, text: str) -> None:
+
+@dataclass(frozen=True, slots=True)
+class ServiceCommand:
+    """A service command: its handler, its line of the service's HELP (the handler's docstring), and whether
+    it needs an account logged in to (checked once, by :func:`run`)."""
+
+    handler: Handler
+    help: str
+    logged_in: bool
+
+
+#: Each service's commands (upper-case name -> command), and their HELP lines in the order declared.
+SERVICE_COMMANDS: dict[str, dict[str, ServiceCommand]] = {NICKSERV: {}, CHANSERV: {}}
+SERVICE_HELP: dict[str, list[str]] = {NICKSERV: [], CHANSERV: []}
+
+
+def service_command(service: str, *names: str, logged_in: bool = False) -> Callable[[Handler], Handler]:
+    """Declare the decorated function as ``service``'s command ``names[0]`` (the others are aliases)."""
+
+    def register(handler: Handler) -> Handler:
+        spec = ServiceCommand(handler, (handler.__doc__ or "").strip(), logged_in)
+        for name in names:
+            SERVICE_COMMANDS[service][name] = spec
+        SERVICE_HELP[service].append(spec.help)
+        return handler
+
+    return register
+
+
+def run(session: IrcSession, user: User, service: str, text: str) -> None:
     """Run the service command ``text`` sent to ``service`` (a SERVICE_NAMES value) by a registered client."""
-    user = session.user
-    assert user is not None
     reply = _Reply(session, service)
     words = text.split()
-    table = NICKSERV_COMMANDS if service == NICKSERV else CHANSERV_COMMANDS
     if not words:
         words = ["HELP"]
-    handler = table.get(words[0].upper())
-    if handler is None:
+    spec = SERVICE_COMMANDS[service].get(words[0].upper())
+    if spec is None:
         short = "NS" if service == NICKSERV else "CS"
         reply(f"Unknown command {words[0]!r}. To see the available commands, run: /{short} HELP")
         return
+    if spec.logged_in and not user.account:
+        reply(NOT_LOGGED_IN)
+        return
     try:
-        handler(session, user, reply, words[1:])
+        spec.handler(session, user, reply, words[1:])
     except ChatError as exc:
         reply(exc.message)
 
 
 # -- NickServ --------------------------------------------------------------------------------------------
 
-NICKSERV_HELP = [
-    "NickServ registers accounts and logs you in to them. Commands:",
-    "REGISTER <password> [email] - register your current nickname as an account",
-    "IDENTIFY [account] <password> - log in to an account (your nickname's if none is given)",
-    "LOGOUT - log out of your account",
-    "PASSWD <new password> - change your account's password (PASSWD <old> <new> <new> also works)",
-    "SET REPLAY ON|OFF - whether joining a channel replays its recent history to you",
-    "INFO [account] - about an account (yours if none is given)",
-    "HELP - this list",
-]
+NICKSERV_INTRO = "NickServ registers accounts and logs you in to them. Commands:"
 
 
-def _ns_help(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
-    for text in NICKSERV_HELP:
-        reply(text)
-
-
+@service_command(NICKSERV, "REGISTER")
 def _ns_register(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    """REGISTER <password> [email] - register your current nickname as an account"""
     if not args:
         reply("Syntax: REGISTER <password> [email]")
         return
@@ -123,7 +142,9 @@ def _ns_register(session: IrcSession, user: User, reply: _Reply, args: list[str]
     accounts.create(session, name, args[0], done)
 
 
+@service_command(NICKSERV, "IDENTIFY", "LOGIN")
 def _ns_identify(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    """IDENTIFY [account] <password> - log in to an account (your nickname's if none is given)"""
     if not args:
         reply("Syntax: IDENTIFY [account] <password>")
         return
@@ -145,19 +166,17 @@ def _ns_identify(session: IrcSession, user: User, reply: _Reply, args: list[str]
     accounts.verify(session, name, password, done)
 
 
+@service_command(NICKSERV, "LOGOUT", logged_in=True)
 def _ns_logout(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
-    if not user.account:
-        reply("You're not logged into an account")
-        return
-    accounts.log_out(session)
+    """LOGOUT - log out of your account"""
+    accounts.log_out(session, user)
     reply("You're now logged out")
 
 
+@service_command(NICKSERV, "PASSWD", logged_in=True)
 def _ns_passwd(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    """PASSWD <new password> - change your account's password (PASSWD <old> <new> <new> also works)"""
     account = user.account
-    if not account:
-        reply("You're not logged into an account")
-        return
     if len(args) not in (1, 3):
         reply("Syntax: PASSWD <new password>")
         return
@@ -190,11 +209,10 @@ def _ns_passwd(session: IrcSession, user: User, reply: _Reply, args: list[str]) 
     accounts.verify(session, account, old, checked)
 
 
+@service_command(NICKSERV, "SET", logged_in=True)
 def _ns_set(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    """SET REPLAY ON|OFF - whether joining a channel replays its recent history to you"""
     account = user.account
-    if not account:
-        reply("You're not logged into an account")
-        return
     if not args or args[0].upper() != "REPLAY":
         reply("Syntax: SET REPLAY ON|OFF")
         return
@@ -212,7 +230,9 @@ def _ns_set(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> 
     reply(f"REPLAY is now {value.upper()}: joining a channel {does} its recent history")
 
 
+@service_command(NICKSERV, "INFO")
 def _ns_info(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    """INFO [account] - about an account (yours if none is given)"""
     name = args[0] if args else (user.account or user.nick)
     record = session.hub.store.get_account(casefold(name))
     if record is None:
@@ -224,36 +244,25 @@ def _ns_info(session: IrcSession, user: User, reply: _Reply, args: list[str]) ->
         reply(f"Replay on join: {record.settings.get('replay', 'on').upper()}")
 
 
-NICKSERV_COMMANDS: dict[str, Handler] = {
-    "HELP": _ns_help,
-    "REGISTER": _ns_register,
-    "IDENTIFY": _ns_identify,
-    "LOGIN": _ns_identify,
-    "LOGOUT": _ns_logout,
-    "PASSWD": _ns_passwd,
-    "SET": _ns_set,
-    "INFO": _ns_info,
-}
+@service_command(NICKSERV, "HELP")
+def _ns_help(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    """HELP - this list"""
+    reply(NICKSERV_INTRO)
+    for text in SERVICE_HELP[NICKSERV]:
+        reply(text)
 
 
 # -- ChanServ --------------------------------------------------------------------------------------------
 
-CHANSERV_HELP = [
+CHANSERV_INTRO = (
     "ChanServ registers channels: a registered channel keeps its topic, modes and lists across restarts,"
-    " and its founder gets operator status on joining. Commands:",
-    "REGISTER <#channel> - register a channel you are an operator of (you must be logged in)",
-    "DROP <#channel> - unregister a channel you founded",
-    "INFO <#channel> - whether a channel is registered, and by whom",
-    "HELP - this list",
-]
+    " and its founder gets operator status on joining. Commands:"
+)
 
 
-def _cs_help(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
-    for text in CHANSERV_HELP:
-        reply(text)
-
-
+@service_command(CHANSERV, "REGISTER")
 def _cs_register(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    """REGISTER <#channel> - register a channel you are an operator of (you must be logged in)"""
     if not args:
         reply("Syntax: REGISTER <#channel>")
         return
@@ -263,7 +272,9 @@ def _cs_register(session: IrcSession, user: User, reply: _Reply, args: list[str]
     reply(f"Channel {room.name} successfully registered")
 
 
+@service_command(CHANSERV, "DROP")
 def _cs_drop(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    """DROP <#channel> - unregister a channel you founded"""
     if not args:
         reply("Syntax: DROP <#channel>")
         return
@@ -273,7 +284,9 @@ def _cs_drop(session: IrcSession, user: User, reply: _Reply, args: list[str]) ->
     reply(f"Channel {room.name} is no longer registered")
 
 
+@service_command(CHANSERV, "INFO")
 def _cs_info(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    """INFO <#channel> - whether a channel is registered, and by whom"""
     if not args:
         reply("Syntax: INFO <#channel>")
         return
@@ -286,12 +299,12 @@ def _cs_info(session: IrcSession, user: User, reply: _Reply, args: list[str]) ->
     reply(f"Registered at: {_time(room.created)}")
 
 
-CHANSERV_COMMANDS: dict[str, Handler] = {
-    "HELP": _cs_help,
-    "REGISTER": _cs_register,
-    "DROP": _cs_drop,
-    "INFO": _cs_info,
-}
+@service_command(CHANSERV, "HELP")
+def _cs_help(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    """HELP - this list"""
+    reply(CHANSERV_INTRO)
+    for text in SERVICE_HELP[CHANSERV]:
+        reply(text)
 
 
 # -- the NS/CS commands, WHOIS ---------------------------------------------------------------------------
@@ -299,16 +312,16 @@ CHANSERV_COMMANDS: dict[str, Handler] = {
 
 @command("NICKSERV")
 @command("NS")
-def nickserv(session: IrcSession, msg: Message) -> None:
+def nickserv(session: IrcSession, user: User, msg: Message) -> None:
     """NS <command> [<arguments>]: talk to NickServ (NS HELP lists its commands)."""
-    run(session, NICKSERV, " ".join(msg.params))
+    run(session, user, NICKSERV, " ".join(msg.params))
 
 
 @command("CHANSERV")
 @command("CS")
-def chanserv(session: IrcSession, msg: Message) -> None:
+def chanserv(session: IrcSession, user: User, msg: Message) -> None:
     """CS <command> [<arguments>]: talk to ChanServ (CS HELP lists its commands)."""
-    run(session, CHANSERV, " ".join(msg.params))
+    run(session, user, CHANSERV, " ".join(msg.params))
 
 
 def send_whois(session: IrcSession, service: str) -> None:
