@@ -266,7 +266,7 @@ class World:
         assert not hub.users, hub.users
         assert hub.unregistered == 0, hub.unregistered
         assert hub.opers == 0 and hub.invisible == 0, (hub.opers, hub.invisible)
-        assert not hub.watchers, hub.watchers
+        assert not hub.monitor.watchers, hub.monitor.watchers
         assert all(room.founder for room in hub.rooms.values()), hub.rooms
 
     # -- invariants ------------------------------------------------------------------------------------------
@@ -300,7 +300,7 @@ class World:
                 assert set(status) <= set("ov"), status
         assert hub.opers == sum(1 for u in hub.users.values() if u.oper), hub.opers
         assert hub.invisible == sum(1 for u in hub.users.values() if "i" in u.modes), hub.invisible
-        for key, watchers in hub.watchers.items():
+        for key, watchers in hub.monitor.watchers.items():
             assert watchers, key
             for watcher in watchers:
                 assert hub.users.get(watcher.key) is watcher, (key, watcher)

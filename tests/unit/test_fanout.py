@@ -9,7 +9,7 @@ from .irc_harness import make_world
 
 def test_several_senders_in_one_turn_share_a_batch_but_never_get_their_own_lines() -> None:
     hub, _, connect = make_world()
-    hub.small_room = 0  # batch even three members
+    hub.fanout.small_room = 0  # batch even three members
     alice, bob, carol = connect("alice"), connect("bob"), connect("carol")
     for client in (alice, bob, carol):
         client.send("JOIN #b")
@@ -27,7 +27,7 @@ def test_several_senders_in_one_turn_share_a_batch_but_never_get_their_own_lines
 
 def test_anything_queued_behind_a_batch_closes_it_so_order_is_kept() -> None:
     hub, _, connect = make_world()
-    hub.small_room = 0
+    hub.fanout.small_room = 0
     alice, bob = connect("alice"), connect("bob")
     alice.send("JOIN #o")
     bob.send("JOIN #o")

@@ -308,7 +308,7 @@ def test_monitor_add_list_status_remove_clear() -> None:
     ]
     assert alice.send("MONITOR C") == []
     assert alice.send("MONITOR L") == [":irc.test 733 alice :End of MONITOR list"]
-    assert hub.watchers == {}
+    assert hub.monitor.watchers == {}
     assert alice.send("MONITOR +") == [":irc.test 461 alice MONITOR :Not enough parameters"]
     assert alice.send("MONITOR") == [":irc.test 461 alice MONITOR :Not enough parameters"]
     assert alice.send("MONITOR X") == [":irc.test 400 alice MONITOR X :Unknown subcommand"]
@@ -324,7 +324,7 @@ def test_monitor_limit() -> None:
     over = ",".join(rest[MONITOR_MAX - 60 :])
     assert out[0] == f":irc.test 734 alice {MONITOR_MAX} {over} :Monitor list is full."
     assert out[1].startswith(":irc.test 731 alice :n0,n60,n61,")
-    assert sum(1 for watchers in hub.watchers.values() if user_of(hub, "alice") in watchers) == MONITOR_MAX
+    assert len(hub.monitor.watched(user_of(hub, "alice"))) == MONITOR_MAX
 
 
 def test_monitor_notifications_across_protocols() -> None:
@@ -350,7 +350,7 @@ def test_monitor_notifications_across_protocols() -> None:
     assert alice.take() == [":irc.test 731 alice :bob"]
     # A watcher that leaves stops watching.
     alice.send("QUIT")
-    assert hub.watchers == {}
+    assert hub.monitor.watchers == {}
 
 
 # -- AWAY ----------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import time
 from collections.abc import Hashable
 from typing import Any
 
-from ..core.events import AccountChange, Event
+from ..core.events import Event
 from ..core.hub import Hub
 from ..core.model import ListEntry, Room, User
 from ..core.names import casefold
@@ -119,12 +119,15 @@ def _has_state(room: Room) -> bool:
     )
 
 
-def _apply_meta(room: Room, meta: Snapshot) -> None:
-    room.flags = set(meta["f"])
-    room.password = meta["k"]
-    room.limit = meta["l"]
-    room.lists = {mode: [ListEntry(*entry) for entry in entries] for mode, entries in meta["L"].items()}
-    room.founder = meta["F"]
+def _apply_meta(hub: Hub, room: Room, meta: Snapshot) -> None:
+    hub.replica.apply_room_modes(
+        room,
+        flags=meta["f"],
+        password=meta["k"],
+        limit=meta["l"],
+        lists={mode: [ListEntry(*entry) for entry in entries] for mode, entries in meta["L"].items()},
+        founder=meta["F"],
+    )
 
 
 class Mirror:
@@ -159,15 +162,11 @@ class Mirror:
                 return
             if holder.node:
                 log.warning("cluster: %s and %s both claim %s", holder, user, key)
-                del hub.users[key]
                 self._park(holder, key)
             else:
                 self._yield_nick(holder)  # frees the key
-        if hub.users.get(user.key) is user:
-            del hub.users[user.key]
         self._unlist(user)
-        user.key = key
-        hub.users[key] = user
+        hub.replica.rekey_user(user, key)
 
     def _unlist(self, user: User) -> None:
         for wanted, waiting in list(self.parked.items()):
@@ -175,11 +174,8 @@ class Mirror:
                 del self.parked[wanted]
 
     def _park(self, user: User, key: str) -> None:
-        if self.hub.users.get(user.key) is user:
-            del self.hub.users[user.key]
         self._unlist(user)
-        user.key = f"\x00{user.node}:{user.id}"
-        self.hub.users[user.key] = user
+        self.hub.replica.rekey_user(user, f"\x00{user.node}:{user.id}")
         self.parked[key] = user
 
     def _unpark(self, key: str) -> None:
@@ -213,46 +209,33 @@ class Mirror:
             user.node = node
             user.signon = snap.get("s", user.signon)
             self.remote[(node, uid)] = user
-            self._place(user, key, claimed=claimed)
-            hub.max_users = max(hub.max_users, len(hub.users))
             user.account = snap["a"]
             user.away = snap["w"]
-            self._set_modes(user, snap["m"], snap["o"])
-            if key in hub.watchers:
-                hub.presence(user, nick, key, online=True)
+            hub.replica.add_user(user)
+            self._place(user, key, claimed=claimed)
+            hub.replica.apply_user_modes(user, snap["m"], snap["o"])
+            hub.replica.came_online(user)
         else:
             if user.nick != nick:
                 old = casefold(user.nick)
                 self._place(user, key, claimed=claimed)
-                hub.rename(user, nick)
+                hub.replica.apply_nick(user, nick)
                 self._unpark(old)
-            if user.account != snap["a"]:
-                user.account = snap["a"]
-                hub.tell_neighbours(AccountChange(user, time.time(), user.account))
-            if user.away != snap["w"]:
-                hub.set_away(user, snap["w"])
-            user.username, user.host, user.realname = snap["u"], snap["h"], snap["r"]
-            self._set_modes(user, snap["m"], snap["o"])
+            hub.replica.apply_account(user, snap["a"])
+            hub.replica.apply_away(user, snap["w"])
+            hub.replica.apply_profile(user, snap["u"], snap["h"], snap["r"])
+            hub.replica.apply_user_modes(user, snap["m"], snap["o"])
         wanted = {casefold(name): (name, status) for name, status in snap["c"]}
         for room in list(user.rooms.values()):
             if room.key not in wanted:
-                hub.part(user, room, "")
+                hub.replica.apply_part(user, room, "")
         for room_key, (room_name, status) in wanted.items():
             joined = user.rooms.get(room_key)
             if joined is None:
-                hub.enter(user, hub.room_named(room_name), status)
+                hub.replica.apply_join(user, room_name, status)
             else:
-                joined.members[user] = status
+                hub.replica.apply_status(user, joined, status)
         return user
-
-    def _set_modes(self, user: User, modes: str, oper: str) -> None:
-        hub = self.hub
-        if ("i" in user.modes) != ("i" in modes):
-            hub.invisible += 1 if "i" in modes else -1
-        if bool(user.oper) != bool(oper):
-            hub.opers += 1 if oper else -1
-        user.modes = set(modes)
-        user.oper = oper
 
     def apply_node(self, node: str, snaps: list[Snapshot], *, complete: bool = True) -> None:
         """The users ``node`` has now (read from Redis): the mirror is made to match. Not ``complete``: the
@@ -275,8 +258,8 @@ class Mirror:
             if room is None or not room.members:
                 continue
             try:
-                room.topic, room.topic_by, room.topic_time = state["t"], state["b"], state["w"]
-                _apply_meta(room, state)
+                self.hub.replica.apply_topic(room, state["t"], state["b"], state["w"])
+                _apply_meta(self.hub, room, state)
             except (KeyError, TypeError, ValueError):
                 log.warning("cluster: unreadable state of room %s", key)
 
@@ -294,9 +277,7 @@ class Mirror:
         self._unlist(user)
         for room in user.rooms.values():
             self._interest(room)
-        self.hub.quit(user, reason)
-        if self.hub.users.get(user.key) is user:  # quit left it (a parked duplicate key)
-            del self.hub.users[user.key]
+        self.hub.replica.remove_user(user, reason)
         self._unpark(casefold(user.nick))
 
     def check_nodes(self, timeout: float) -> list[str]:

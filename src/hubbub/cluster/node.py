@@ -98,7 +98,7 @@ class ClusterNode(Mirror):
         self._rehash_here = hub.rehash
         hub.rehash = self._rehash
         # Guest nicknames from a per-node random range, so that two nodes rarely offer the same one.
-        hub.guests_from(random.randrange(1, 90000) * 10)
+        hub.nicks.guests_from(random.randrange(1, 90000) * 10)
         self._handlers: dict[str, Callable[[list[Any]], None]] = {
             "U": self._on_user,
             "Q": self._on_quit,
@@ -187,7 +187,7 @@ class ClusterNode(Mirror):
     def _yield_nick(self, user: User) -> None:
         """A local user's nickname belongs to a user of another node: give it a guest nickname."""
         taken = user.nick
-        self.hub.force_nick(user, self.hub.guest_nick())
+        self.hub.nicks.force(user, self.hub.nicks.guest())
         self.hub.notify(user, f"You were renamed: {taken} is in use on another server of this network.")
         self._unpark(casefold(taken))
 
@@ -373,15 +373,13 @@ class ClusterNode(Mirror):
         user = self.remote.get((p[1], p[2]))
         if user is None:
             return
-        room = self.hub.room_named(p[3])
-        if user not in room.members:
-            self.hub.enter(user, room, p[4])
+        self.hub.replica.apply_join(user, p[3], p[4])
 
     def _on_part(self, p: list[Any]) -> None:
         user = self.remote.get((p[1], p[2]))
         room = self.hub.rooms.get(p[3])
         if user is not None and room is not None and user in room.members:
-            self.hub.part(user, room, p[4])
+            self.hub.replica.apply_part(user, room, p[4])
             self._interest(room)
 
     def _on_kick(self, p: list[Any]) -> None:
@@ -390,59 +388,58 @@ class ClusterNode(Mirror):
         target = self._user(p[4], p[5])
         if actor is None or room is None or target is None or target not in room.members:
             return
-        self.hub.expel(actor, room, target, p[6])
+        self.hub.replica.apply_kick(actor, room, target, p[6])
         self._interest(room)
         self._save(target)
 
     def _on_away(self, p: list[Any]) -> None:
         user = self.remote.get((p[1], p[2]))
         if user is not None:
-            self.hub.set_away(user, p[3])
+            self.hub.replica.apply_away(user, p[3])
 
     def _on_realname(self, p: list[Any]) -> None:
         user = self.remote.get((p[1], p[2]))
         if user is not None:
-            self.hub.set_realname(user, p[3])
+            self.hub.replica.apply_realname(user, p[3])
 
     def _on_account(self, p: list[Any]) -> None:
         user = self.remote.get((p[1], p[2]))
-        if user is not None and user.account != p[3]:
-            user.account = p[3]
-            self.hub.tell_neighbours(AccountChange(user, time.time(), p[3]))
+        if user is not None:
+            self.hub.replica.apply_account(user, p[3])
 
     def _on_topic(self, p: list[Any]) -> None:
         user = self.remote.get((p[1], p[2]))
         room = self.hub.rooms.get(p[3])
         if user is None or room is None:
             return
-        room.topic, room.topic_by, room.topic_time = p[4], p[5], p[6]
-        self.hub.fanout_room(Topic(user, room.topic_time, room, room.topic), room, user)
+        self.hub.replica.apply_topic(room, p[4], p[5], p[6], user)
 
     def _on_modes(self, p: list[Any]) -> None:
         user = self.remote.get((p[1], p[2]))
         room = self.hub.rooms.get(p[3])
         if user is None or room is None:
             return
-        _apply_meta(room, p[5])
+        _apply_meta(self.hub, room, p[5])
+        statuses = []
         for node, uid, status in p[6]:
             member = self._user(node, uid)
             if member is not None and member in room.members:
-                room.members[member] = status
-                if node == self.name:
-                    self._save(member)
+                statuses.append((member, status))
         changes = tuple((change, arg) for change, arg in p[4])
-        self.hub.fanout_room(ModeChange(user, time.time(), room, changes), room, user)
+        self.hub.replica.announce_room_modes(user, room, changes, statuses)
+        for member, _ in statuses:
+            if not member.node:
+                self._save(member)
 
     def _on_user_modes(self, p: list[Any]) -> None:
         user = self.remote.get((p[1], p[2]))
         if user is not None:
-            self._set_modes(user, p[3], p[4])
+            self.hub.replica.apply_user_modes(user, p[3], p[4])
 
     def _on_wallops(self, p: list[Any]) -> None:
         user = self.remote.get((p[1], p[2]))
         if user is not None:
-            event = Wallops(user, time.time(), p[3])
-            self.hub.fanout(event, [u for u in self.hub.users.values() if "w" in u.modes and not u.node])
+            self.hub.replica.apply_wallops(user, p[3])
 
     def _on_heartbeat(self, p: list[Any]) -> None:
         node = p[1]
@@ -478,15 +475,8 @@ class ClusterNode(Mirror):
         room = self.hub.rooms.get(room_key)
         if user is None or room is None:
             return
-        hub = self.hub
         event = Message(user, when, room, text, MessageKind(kind), msgid, user.nick, tags, status)
-        if status:
-            ops = [m for m, s in room.members.items() if "o" in s and not m.node]
-            hub.messages_out += len(ops)
-            hub.fanout(event, ops)
-        else:
-            hub.messages_out += len(room.members) - room.remote
-            hub.fanout_room(event, room, user)
+        self.hub.replica.apply_room_message(event, room)
 
     def _on_private(self, p: list[Any]) -> None:
         _, node, uid, target_id, when, kind, msgid, text, tags = p
@@ -495,10 +485,7 @@ class ClusterNode(Mirror):
         if user is None or target is None:
             return
         event = Message(user, when, target, text, MessageKind(kind), msgid, user.nick, tags)
-        data = target.client.render(event)
-        if data:
-            self.hub.messages_out += 1
-            target.send(data)
+        self.hub.replica.apply_private(event, target)
 
     def _on_kill(self, p: list[Any]) -> None:
         target = self.local.get(p[2])
@@ -510,7 +497,4 @@ class ClusterNode(Mirror):
         target = self.local.get(p[3])
         if user is None or target is None:
             return
-        target.invites.add(casefold(p[4]))
-        data = target.client.render(Invite(user, time.time(), p[4], target))
-        if data:
-            target.send(data)
+        self.hub.replica.apply_invite(user, target, p[4])

@@ -141,11 +141,7 @@ class ReplicatedStore:
         if p[3] is None:
             self.inner.drop_room(p[2])
             if self.hub is not None:
-                room = self.hub.rooms.get(p[2])
-                if room is not None:
-                    room.founder = ""
-                    if not room.members:
-                        del self.hub.rooms[p[2]]
+                self.hub.replica.drop_room(p[2])
         else:
             self._apply_room(_room_record(p[3]))
 
@@ -154,11 +150,7 @@ class ReplicatedStore:
         hub = self.hub
         if hub is None:
             return
-        room = hub.rooms.get(record.key)
-        if room is None:
-            hub.restore_room(record)
-        else:
-            room.founder = record.founder
+        hub.replica.restore_room(record)
 
     def _on_kline(self, p: list[Any]) -> None:
         record = KLineRecord(*p[2])

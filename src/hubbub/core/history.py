@@ -8,10 +8,16 @@ it had, while the private history of users who are not logged in follows the nic
 
 from __future__ import annotations
 
-from .model import User
-from .names import casefold
+from typing import TYPE_CHECKING
 
-__all__ = ["party", "private_conversation"]
+from .errors import ChatError, Reason
+from .model import User
+from .names import ROOM_PREFIX, casefold, is_valid_nick
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+__all__ = ["conversation", "party", "private_conversation"]
 
 
 def party(user: User) -> str:
@@ -22,3 +28,23 @@ def party(user: User) -> str:
 def private_conversation(one: str, other: str) -> str:
     """The conversation key of two parties, the same whichever sends."""
     return f"{one} {other}" if one <= other else f"{other} {one}"
+
+
+def conversation(hub: Hub, user: User, target: str) -> tuple[str, str]:
+    """The history key and display name of ``user``'s conversation with ``target`` (a room it is in, or a
+    nickname); ChatError if ``user`` may not read it."""
+    if target.startswith(ROOM_PREFIX):
+        room = hub.require_room(target)
+        if user not in room.members:
+            raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
+        return room.key, room.name
+    if not is_valid_nick(target, hub.limits.nick_max):
+        raise ChatError(Reason.NO_SUCH_NICK, target, f"No such nickname: {target}")
+    other = hub.find_user(target)
+    if other is not None:
+        them = party(other)
+    elif hub.store.get_account(casefold(target)) is not None:
+        them = f"a:{casefold(target)}"
+    else:
+        them = f"n:{casefold(target)}"
+    return private_conversation(party(user), them), other.nick if other is not None else target

@@ -347,8 +347,9 @@ class IrcSession:
             self.numeric(n.ERR_UNKNOWNERROR, exc.subject, exc.message)
 
     def echo(self, event: Event) -> None:
-        """Send this client its own copy of an event it caused."""
-        data = render(event, self.variant)
+        """Send this client its own copy of an event it caused (the bytes fan-out rendered for its variant,
+        if it did)."""
+        data = self.hub.fanout.rendered(event, self.variant) or render(event, self.variant)
         if data:
             self.send(data)
 
@@ -368,7 +369,7 @@ class IrcSession:
         if variant != self.variant:
             self.variant = variant
             if self.user is not None:
-                self.hub.variant_changed(self.user)
+                self.hub.fanout.variant_changed(self.user)
 
 
 def _has_batch_tag(data: bytes) -> bool:

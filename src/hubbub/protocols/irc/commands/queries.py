@@ -337,7 +337,7 @@ def whowas(session: IrcSession, user: User, msg: Message) -> None:
     for nick in msg.params[0].split(","):
         if not nick:
             continue
-        entries = session.hub.find_whowas(nick, count)
+        entries = session.hub.whowas.find(nick, count)
         if not entries:
             session.numeric(n.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
         for entry in entries:
@@ -385,7 +385,7 @@ def userhost(session: IrcSession, user: User, msg: Message) -> None:
 
 def _watched(session: IrcSession, user: User) -> list[str]:
     """The (case-folded) nicknames ``user`` watches, in the order they were added."""
-    return [key for key, watchers in session.hub.watchers.items() if user in watchers]
+    return session.hub.monitor.watched(user)
 
 
 def _send_status(session: IrcSession, online: list[str], offline: list[str]) -> None:
@@ -409,7 +409,7 @@ def _monitor_add(session: IrcSession, user: User, targets: list[str]) -> None:
                     n.ERR_MONLISTFULL, str(MONITOR_MAX), ",".join(targets[i:]), "Monitor list is full."
                 )
                 break
-            hub.watch(user, (target,))
+            hub.monitor.watch(user, (target,))
             watched.add(key)
         found = hub.find_user(target)
         if found is not None:
@@ -433,9 +433,9 @@ def monitor(session: IrcSession, user: User, msg: Message) -> None:
         if sub == "+":
             _monitor_add(session, user, targets)
         else:
-            hub.unwatch(user, targets)
+            hub.monitor.unwatch(user, targets)
     elif sub == "C":
-        hub.unwatch_all(user)
+        hub.monitor.unwatch_all(user)
     elif sub == "L":
         names: list[str] = []
         for key in _watched(session, user):

@@ -43,7 +43,7 @@ def nick(session: IrcSession, msg: Message) -> None:
             session.echo(event)
         return
     hub = session.hub
-    hub.check_nick(new)
+    hub.nicks.check(new)
     session.nick = new
     try_register(session)
 

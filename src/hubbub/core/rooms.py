@@ -1,0 +1,158 @@
+"""The rules of a room: who may enter it, who may speak, and what a MODE request changes.
+
+State owned here: a room's modes, lists and members' statuses as a MODE request changes them
+(:func:`apply_modes`). Membership itself (``Room.members``, ``User.rooms``) is changed by the hub alone (join,
+part, kick, quit) or, for other nodes' users, through its replica (core.replica).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ..wire.masks import match_mask
+from .errors import ChatError, Reason
+from .model import ListEntry, Room, User
+from .modes import LIST_MODES, PREFIX_MODES, ModeRequest, parse_limit, valid_key
+from .names import casefold
+
+__all__ = ["apply_modes", "check_entry", "is_banned", "normalize_mask", "require_member", "require_op"]
+
+
+def require_member(user: User, room: Room) -> str:
+    """``user``'s status in ``room``; ChatError if it is not a member."""
+    status = room.members.get(user)
+    if status is None:
+        raise ChatError(Reason.NOT_IN_ROOM, room.name, f"You are not in {room.name}")
+    return status
+
+
+def require_op(user: User, room: Room) -> None:
+    if "o" not in require_member(user, room):
+        raise ChatError(Reason.CHANOP_NEEDED, room.name, f"You are not an operator of {room.name}")
+
+
+def is_banned(room: Room, user: User) -> bool:
+    bans = room.lists["b"]
+    if not bans:
+        return False
+    mask = user.hostmask
+    if not any(match_mask(entry.mask, mask) for entry in bans):
+        return False
+    return not any(match_mask(entry.mask, mask) for entry in room.lists["e"])
+
+
+def check_entry(user: User, room: Room, password: str) -> None:
+    """ChatError if ``user`` may not enter ``room`` with ``password`` (bans, +i, +l, +k; an invitation
+    overrides them all)."""
+    if room.key in user.invites:
+        return
+    if is_banned(room, user):
+        raise ChatError(Reason.BANNED, room.name, f"You are banned from {room.name}")
+    if "i" in room.flags:
+        mask = user.hostmask
+        if not any(match_mask(entry.mask, mask) for entry in room.lists["I"]):
+            raise ChatError(Reason.INVITE_ONLY, room.name, f"{room.name} is invite only")
+    if room.limit and len(room.members) >= room.limit:
+        raise ChatError(Reason.ROOM_FULL, room.name, f"{room.name} is full")
+    if room.password and password != room.password:
+        raise ChatError(Reason.BAD_KEY, room.name, f"{room.name} needs the right key")
+
+
+def normalize_mask(mask: str) -> str:
+    """Complete a partial mask the usual way: ``nick`` -> ``nick!*@*``, ``user@host`` -> ``*!user@host``."""
+    if "!" not in mask and "@" not in mask:
+        return f"{mask}!*@*"
+    if "!" not in mask:
+        return f"*!{mask}"
+    if "@" not in mask:
+        return f"{mask}@*"
+    return mask
+
+
+def apply_modes(
+    user: User,
+    room: Room,
+    request: ModeRequest,
+    find_user: Callable[[str], User | None],
+    list_max: int,
+) -> tuple[list[tuple[str, str | None]], list[ChatError]]:
+    """Apply the changes of ``request`` to ``room`` (``user``, an operator, asked); return what changed and
+    the errors."""
+    errors: list[ChatError] = []
+    applied: list[tuple[str, str | None]] = []
+    for change, arg in request.changes:
+        sign, mode = change[0], change[1]
+        adding = sign == "+"
+        if mode in PREFIX_MODES:
+            assert arg is not None
+            target = find_user(arg)
+            if target is None:
+                errors.append(ChatError(Reason.NO_SUCH_NICK, arg, f"No such nickname: {arg}"))
+                continue
+            status = room.members.get(target)
+            if status is None:
+                errors.append(
+                    ChatError(
+                        Reason.USER_NOT_IN_ROOM,
+                        room.name,
+                        f"{target.nick} is not in {room.name}",
+                        nick=target.nick,
+                    )
+                )
+                continue
+            if adding and mode not in status:
+                room.members[target] = "".join(m for m in PREFIX_MODES if m in status or m == mode)
+            elif not adding and mode in status:
+                room.members[target] = status.replace(mode, "")
+            else:
+                continue
+            applied.append((change, target.nick))
+        elif mode in LIST_MODES:
+            assert arg is not None
+            mask = normalize_mask(arg)
+            entries = room.lists[mode]
+            existing = [e for e in entries if casefold(e.mask) == casefold(mask)]
+            if adding and not existing:
+                if len(entries) >= list_max:
+                    errors.append(ChatError(Reason.INVALID_PARAM, mode, f"The {mode} list is full"))
+                    continue
+                entries.append(ListEntry(mask, user.hostmask, time.time()))
+            elif not adding and existing:
+                entries.remove(existing[0])
+                mask = existing[0].mask
+            else:
+                continue
+            applied.append((change, mask))
+        elif mode == "k":
+            if adding:
+                assert arg is not None
+                if not valid_key(arg):
+                    errors.append(ChatError(Reason.INVALID_PARAM, "k", "Invalid key"))
+                    continue
+                room.password = arg
+                applied.append((change, arg))
+            elif room.password:
+                room.password = ""
+                applied.append((change, "*"))
+        elif mode == "l":
+            if adding:
+                assert arg is not None
+                limit = parse_limit(arg)
+                if limit <= 0:
+                    errors.append(ChatError(Reason.INVALID_PARAM, "l", "Invalid limit"))
+                    continue
+                room.limit = limit
+                applied.append((change, str(limit)))
+            elif room.limit:
+                room.limit = 0
+                applied.append((change, None))
+        else:
+            if adding and mode not in room.flags:
+                room.flags.add(mode)
+            elif not adding and mode in room.flags:
+                room.flags.discard(mode)
+            else:
+                continue
+            applied.append((change, None))
+    return applied, errors
