@@ -197,7 +197,8 @@ def welcome(session: IrcSession, user: User) -> None:
     options = session.options
     me = user.nick
     burst = (
-        f":{options.server_name} 001 {me} :Welcome to the {options.network} IRC Network {user.hostmask}\r\n"
+        f":{options.server_name} {n.RPL_WELCOME} {me}"
+        f" :Welcome to the {options.network} IRC Network {user.hostmask}\r\n"
         + me.join(options.welcome_lines())
         + lusers_text(session)
         + motd_text(session)
