@@ -298,7 +298,7 @@ class App:
         irc.history_replay = config.history_replay
         irc.ping_interval = config.ping_interval
         irc.ping_timeout = config.ping_timeout
-        irc._welcome = irc._motd = None  # rendered again from the new settings
+        irc.settings_changed()
         plain = self.plain_options
         plain.max_line = config.max_line
         plain.default_room = config.default_room

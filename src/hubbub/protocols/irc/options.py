@@ -74,6 +74,10 @@ class IrcOptions:
             self._motd = _template(server, rows)
         return self._motd
 
+    def settings_changed(self) -> None:
+        """The settings were changed in place (a reload): render the welcome and MOTD templates again."""
+        self._welcome = self._motd = None
+
     @property
     def max_line(self) -> int:
         """The framing limit: a tag section and a body, with their separators."""
