@@ -26,6 +26,7 @@ from .net.output import OutputScheduler
 from .net.server import Server
 from .net.stats import NetStats
 from .protocols.base import Link, Session
+from .protocols.http import HttpSession, chat_port, refuse
 from .protocols.irc import IrcOptions, IrcSession
 from .protocols.plain import PlainOptions, PlainSession
 from .protocols.sniff import SniffSession
@@ -117,8 +118,18 @@ class App:
         def irc_session(link: Link) -> Session:
             return IrcSession(link, hub, irc)
 
+        def web_session(link: Link) -> Session:
+            return HttpSession(link, chat_port, config.http_timeout)
+
+        def not_web_session(link: Link) -> Session:
+            return HttpSession(link, refuse, config.http_timeout)
+
         def sniff_session(link: Link) -> Session:
-            return SniffSession(link, plain_session, irc_session, config.sniff_delay)
+            return SniffSession(link, plain_session, irc_session, config.sniff_delay, http=web_session)
+
+        def irc_port_session(link: Link) -> Session:
+            # IRC clients speak at once: the sniffer only keeps an HTTP request from becoming IRC.
+            return SniffSession(link, irc_session, irc_session, config.sniff_delay, http=not_web_session)
 
         self.output = OutputScheduler(self.loop, self.store)
         self.stats = NetStats()
@@ -130,7 +141,7 @@ class App:
             self.output,
             self.stats,
             plain=sniff_session,
-            irc=irc_session,
+            irc=irc_port_session,
             tick_interval=tick_interval(config),
             reuse_port=shares_ports(),
         )

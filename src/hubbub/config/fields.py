@@ -230,6 +230,15 @@ class Config:
         "SECONDS",
         live=False,
     )
+    #: Seconds an HTTP request (a browser on a chat port) has to send its request line and headers.
+    http_timeout: float = _opt(
+        10.0,
+        SECONDS,
+        "timeouts",
+        "time an HTTP request's line and headers may take to arrive before it is answered 408 and closed",
+        "SECONDS",
+        live=False,
+    )
     # -- limits (each answered with a clear message before the connection is closed) --------------------
     #: Longest accepted plain-text line, in bytes, not counting the line ending.
     max_line: int = _opt(

@@ -1,0 +1,226 @@
+"""HTTP on the chat ports: recognised by its request line, answered as HTTP, and never turned into chat.
+
+Any web page can make its visitors' browsers send a request to any port they do not block, chat ports
+included: without this, the request line and headers of a ``POST`` would be said in ``#lobby`` and the lines
+of its body run as commands. So the first line of every connection is looked at (:func:`is_request_line`, by
+the sniffer) and an HTTP request goes to an :class:`HttpSession` instead: h11 parses it, with a bound on the
+size of the request head (:data:`MAX_HEAD`) and on the time it may take to arrive (:data:`HEAD_TIMEOUT`, so a
+slowloris client holds nothing for long), and the session answers it and closes. What it answers is the
+``responder``'s: the IRC port refuses every request with 400, the plain-text ports say how to connect
+(:func:`chat_port`). Nothing of the request reaches the hub, and refusals are logged at info level.
+
+Sans-I/O: bytes in through :meth:`HttpSession.data_received`, bytes out through the link.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import ClassVar
+
+import h11
+
+from .base import Link
+
+__all__ = [
+    "HEAD_TIMEOUT",
+    "MAX_HEAD",
+    "HttpSession",
+    "Request",
+    "Response",
+    "chat_port",
+    "is_request_line",
+    "refuse",
+]
+
+log = logging.getLogger("hubbub.http")
+
+#: The most bytes a request's line and headers may take.
+MAX_HEAD = 8192
+#: Seconds a client has to send its whole request head (--http-timeout).
+HEAD_TIMEOUT = 10.0
+
+#: An HTTP request line: a method token, a target without spaces, the version (h11 refuses all but 1.x).
+_REQUEST_LINE = re.compile(rb"^[A-Z]{3,10} \S+ HTTP/[0-9]\.[0-9]\r?$")
+
+
+def is_request_line(line: bytes) -> bool:
+    """Whether ``line`` (a first line, without its LF) is an HTTP request line."""
+    return _REQUEST_LINE.match(line) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    target: str
+    headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "text/plain; charset=utf-8"
+
+
+def refuse(request: Request) -> Response:
+    """The IRC port's answer to any HTTP request: it is not a web server."""
+    return Response(400, b"This port speaks IRC, not HTTP.\n")
+
+
+CHAT_PORT_TEXT = b"""\
+This is a hubbub chat server. Connect to this port with netcat or telnet (nc HOST PORT) to chat in plain
+text, or with an IRC client.
+"""
+
+
+def chat_port(request: Request) -> Response:
+    """The plain-text port's answer: how to connect, for a GET or HEAD of ``/``; nothing else is served, and
+    no request of any method reaches the chat."""
+    if request.method not in ("GET", "HEAD"):
+        return Response(405, b"405 method not allowed\n")
+    if request.target != "/":
+        return Response(404, b"404 not found\n")
+    return Response(200, b"" if request.method == "HEAD" else CHAT_PORT_TEXT)
+
+
+#: Headers every answer carries: nothing here may be framed, sniffed into another type, or cached.
+_HEADERS = (
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Cache-Control", "no-store"),
+    ("Connection", "close"),
+)
+
+
+class HttpSession:
+    """One HTTP request on a chat port: parsed, answered by ``responder``, closed."""
+
+    __slots__ = ("conn", "done", "head", "link", "responder", "timer")
+
+    protocol: ClassVar[str] = "http"
+    exempt_from_flood: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        link: Link,
+        responder: Callable[[Request], Response] = refuse,
+        timeout: float = HEAD_TIMEOUT,
+    ) -> None:
+        self.link = link
+        self.responder = responder
+        self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        #: The request head gathered so far (h11 gets it whole, once its end has come within MAX_HEAD).
+        self.head: bytes | None = b""
+        self.done = False
+        self.timer = link.call_later(timeout, self._timed_out)
+
+    def start(self) -> None:
+        pass
+
+    def data_received(self, data: bytes) -> None:
+        if self.done:
+            return
+        head = self.head
+        if head is not None:
+            # h11 bounds only a head still incomplete: a whole one that came in one read is bounded here.
+            head += data
+            end = head.find(b"\r\n\r\n")
+            if end < 0:
+                end = head.find(b"\n\n")
+            if (end < 0 and len(head) > MAX_HEAD) or end > MAX_HEAD:
+                self._answer(
+                    Response(431, b"431 request header fields too large\n"), "HTTP request head too big"
+                )
+                return
+            if end < 0:
+                self.head = head
+                return
+            self.head, data = None, head
+        self.conn.receive_data(data)
+        self._next()
+
+    def eof_received(self) -> None:
+        if not self.done and self.head is not None:
+            self.conn.receive_data(self.head)
+            self.head = None
+        if not self.done:
+            self.conn.receive_data(b"")
+            self._next()
+        if not self.done:
+            self._finish("incomplete HTTP request")
+
+    def connection_lost(self, reason: str) -> None:
+        self.done = True
+        self.timer.cancel()
+
+    def shutdown(self) -> None:
+        pass
+
+    def tick(self, now: float) -> None:
+        pass
+
+    def _next(self) -> None:
+        try:
+            event = self.conn.next_event()
+        except h11.RemoteProtocolError as exc:
+            status = exc.error_status_hint
+            self._answer(Response(status, f"{status} bad request\n".encode()), f"bad HTTP request: {exc}")
+            return
+        if isinstance(event, h11.Request):
+            request = Request(
+                event.method.decode("ascii", "replace"),
+                event.target.decode("ascii", "replace"),
+                tuple((k.decode("ascii", "replace"), v.decode("latin-1")) for k, v in event.headers),
+            )
+            response = self.responder(request)
+            self._answer(response, f"HTTP {request.method} {request.target[:100]}: {response.status}")
+        elif event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
+            self._finish("connection closed")
+
+    def _answer(self, response: Response, why: str) -> None:
+        log.info("%s from %s", why, self.link.peer_host)
+        headers = [
+            ("Content-Type", response.content_type),
+            ("Content-Length", str(len(response.body))),
+            *_HEADERS,
+        ]
+        try:
+            head = self.conn.send(
+                h11.Response(status_code=response.status, headers=headers, reason=_reason(response.status))
+            )
+            body = self.conn.send(h11.Data(data=response.body)) if response.body else b""
+            end = self.conn.send(h11.EndOfMessage())
+        except h11.LocalProtocolError:  # the request was unreadable before h11 knew its version
+            head = _plain_response(response, headers)
+            body = end = b""
+        self.link.send((head or b"") + (body or b"") + (end or b""))
+        self._finish(why)
+
+    def _timed_out(self) -> None:
+        if not self.done:
+            self._answer(Response(408, b"request timed out\n"), "HTTP request head timed out")
+
+    def _finish(self, reason: str) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.timer.cancel()
+        self.link.close(reason)
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _plain_response(response: Response, headers: list[tuple[str, str]]) -> bytes:
+    """A response written without h11's state machine (it refuses to answer a request it could not parse)."""
+    lines = [f"HTTP/1.1 {response.status} {_reason(response.status)}"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body
