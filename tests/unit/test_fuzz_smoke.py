@@ -22,6 +22,7 @@ TARGETS = fuzz_run.TARGETS
 #: Random inputs per target (sessions cost more per input than the codecs).
 RANDOM_INPUTS = {
     "fuzz_lines": 3000,
+    "fuzz_http": 1000,
     "fuzz_irc_codec": 3000,
     "fuzz_irc_session": 300,
     "fuzz_plain_session": 300,

@@ -1,0 +1,116 @@
+"""Fuzz target: HTTP on the chat ports (``hubbub.protocols.http`` and the sniffer's request-line test).
+
+The input is a byte stream, its first byte picking how it is split into reads. Whatever the bytes and the
+split, the session never raises; it writes at most one answer, an HTTP/1.1 status line and a whole head,
+and closes right after it; the same bytes fed whole or split get the same answer; and when the first line is
+an HTTP request line the sniffer gives the connection to HTTP, so no chat session ever sees a byte of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from _fuzzutil import fuzz, instrumented
+
+with instrumented(__name__ == "__main__"):
+    from hubbub.protocols.http import HttpSession, chat_port, is_request_line
+    from hubbub.protocols.sniff import SniffSession
+
+STATUS_LINE = re.compile(rb"^HTTP/1\.1 [1-5][0-9][0-9] [^\r\n]*\r\n")
+
+
+class _Timer:
+    def cancel(self) -> None:
+        pass
+
+
+class Link:
+    secure = False
+    peer_host = "192.0.2.1"
+
+    def __init__(self) -> None:
+        self.out: list[Any] = []
+        self.sent: list[bytes] = []
+        self.closed: str | None = None
+        self.session: Any = None
+
+    def send(self, data: bytes) -> None:
+        assert self.closed is None, "output after close"
+        self.sent.append(data)
+
+    def close(self, reason: str) -> None:
+        if self.closed is None:
+            self.closed = reason
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> _Timer:
+        return _Timer()
+
+    def switch(self, session: Any) -> None:
+        self.session = session
+
+
+class Chat:
+    """A chat session that must never get anything of an HTTP request."""
+
+    protocol = "chat"
+    exempt_from_flood = False
+
+    def __init__(self, link: Link) -> None:
+        self.link = link
+        self.data = b""
+
+    def start(self) -> None:
+        pass
+
+    def data_received(self, data: bytes) -> None:
+        self.data += data
+
+    def eof_received(self) -> None:
+        pass
+
+    def connection_lost(self, reason: str) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def tick(self, now: float) -> None:
+        pass
+
+
+def serve(stream: bytes, step: int) -> Link:
+    link = Link()
+    session = HttpSession(link, chat_port)
+    for i in range(0, len(stream), step):
+        session.data_received(stream[i : i + step])
+    session.eof_received()
+    return link
+
+
+def TestOneInput(data: bytes) -> None:
+    if not data:
+        return
+    step = 1 + data[0] % 97
+    stream = data[1:]
+    whole, split = serve(stream, max(1, len(stream))), serve(stream, step)
+    for link in (whole, split):
+        assert len(link.sent) <= 1, link.sent
+        assert link.closed is not None
+        if link.sent:
+            answer = link.sent[0]
+            assert STATUS_LINE.match(answer), answer[:100]
+            assert b"\r\n\r\n" in answer
+    assert whole.sent == split.sent, (whole.sent, split.sent)
+    # The sniffer: an HTTP request line never reaches chat.
+    link = Link()
+    sniff = SniffSession(link, Chat, Chat, 0.25, http=lambda lk: HttpSession(lk, chat_port))
+    sniff.data_received(stream)
+    end = stream.find(b"\n")
+    if end >= 0 and is_request_line(stream[:end]):
+        assert isinstance(link.session, HttpSession)
+
+
+if __name__ == "__main__":
+    fuzz(TestOneInput)
