@@ -559,9 +559,7 @@ class Hub:
         tags: Mapping[str, str] | None = None,
     ) -> Message:
         """Send ``text`` from ``user`` to the user named ``nick``."""
-        target = self.users.get(casefold(nick))
-        if target is None:
-            raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
+        target = self.directory.require(nick)
         event = Message(user, time.time(), target, text, kind, self.new_msgid(), user.nick, tags)
         user.last_active = event.time
         self.messages_in += 1

@@ -62,9 +62,6 @@ class Replica:
     def remove_user(self, user: User, reason: str) -> None:
         """``user`` quit: it leaves its rooms, its neighbours are told, and it is filed no more."""
         self.hub.quit(user, reason)
-        users = self.hub.users
-        if users.get(user.key) is user:
-            del users[user.key]
 
     def apply_nick(self, user: User, new: str) -> None:
         """``user`` (already filed under its new key) is now called ``new``: neighbours and watchers told."""
