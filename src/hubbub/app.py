@@ -43,8 +43,10 @@ __all__ = ["App", "hub_limits", "tick_interval"]
 log = logging.getLogger("hubbub.net")
 
 
-def hub_limits(config: Config) -> HubLimits:
-    return HubLimits(
+def hub_limits(config: Config, base: HubLimits | None = None) -> HubLimits:
+    """The hub's limits that the configuration sets, over ``base`` (the defaults if None)."""
+    return replace(
+        base or HubLimits(),
         nick_max=config.nick_max,
         nick_grace=config.nick_grace,
         rooms_per_user=config.rooms_per_user,
@@ -289,14 +291,7 @@ class App:
     def _apply_config(self, config: Config, motd: list[str] | None) -> None:
         """Update the settings that sessions, connections and timers read at run time (see reload_config)."""
         hub = self.hub
-        limits = replace(
-            hub.limits,
-            nick_max=config.nick_max,
-            nick_grace=config.nick_grace,
-            rooms_per_user=config.rooms_per_user,
-            room_members=config.room_max_members,
-        )
-        hub.limits = limits
+        limits = hub.limits = hub_limits(config, hub.limits)
         hub.history = config.history
         irc = self.irc_options
         irc.limits = limits
