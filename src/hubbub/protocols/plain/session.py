@@ -153,11 +153,11 @@ class PlainSession:
             return
         self.deferred = []
         try:
-            if spec.oper and not user.oper:
-                raise ChatError(Reason.NO_PRIVILEGES, "", NOT_OPER)
             arg = arg.strip()
             if spec.forms:
-                spec = spec.form(arg)
+                spec = spec.form(arg)  # before the check: each form declares its own
+            if spec.oper and not user.oper:
+                raise ChatError(Reason.NO_PRIVILEGES, "", NOT_OPER)
             spec.handler(self, user, arg)
         except ChatError as exc:
             self.error(exc.message)
