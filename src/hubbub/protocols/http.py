@@ -6,8 +6,9 @@ of its body run as commands. So the first line of every connection is looked at 
 the sniffer) and an HTTP request goes to an :class:`HttpSession` instead: h11 parses it, with a bound on the
 size of the request head (:data:`MAX_HEAD`) and on the time it may take to arrive (:data:`HEAD_TIMEOUT`, so a
 slowloris client holds nothing for long), and the session answers it and closes. What it answers is the
-``responder``'s: the IRC port refuses every request with 400, the plain-text ports say how to connect
-(:func:`chat_port`). Nothing of the request reaches the hub, and refusals are logged at info level.
+``responder``'s: the IRC port refuses every request with 400, the plain-text ports serve the web page
+(:class:`hubbub.web.Site`; :func:`chat_port` is the bare answer that says how to connect). Nothing of the
+request reaches the hub, and refusals are logged at info level.
 
 Sans-I/O: bytes in through :meth:`HttpSession.data_received`, bytes out through the link.
 """
@@ -64,6 +65,9 @@ class Response:
     status: int
     body: bytes = b""
     content_type: str = "text/plain; charset=utf-8"
+    #: Headers that replace the defaults of the same name (``_HEADERS``, Content-Type, Content-Length) or
+    #: come after them: a page's own Content-Security-Policy, its caching, a HEAD's Content-Length.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def refuse(request: Request) -> Response:
@@ -198,11 +202,7 @@ class HttpSession:
 
     def _answer(self, response: Response, why: str) -> None:
         log.info("%s from %s", why, self.link.peer_host)
-        headers = [
-            ("Content-Type", response.content_type),
-            ("Content-Length", str(len(response.body))),
-            *_HEADERS,
-        ]
+        headers = _headers(response)
         try:
             head = self.conn.send(
                 h11.Response(status_code=response.status, headers=headers, reason=_reason(response.status))
@@ -241,6 +241,18 @@ class HttpSession:
         self.done = True
         self.timer.cancel()
         self.link.close(reason)
+
+
+def _headers(response: Response) -> list[tuple[str, str]]:
+    """The response's headers: the defaults, each replaced by the response's own of the same name."""
+    own = {name.lower(): (name, value) for name, value in response.headers}
+    defaults = [
+        ("Content-Type", response.content_type),
+        ("Content-Length", str(len(response.body))),
+        *_HEADERS,
+    ]
+    headers = [own.pop(name.lower(), (name, value)) for name, value in defaults]
+    return headers + list(own.values())
 
 
 def _wants_websocket(request: Request) -> bool:
