@@ -26,12 +26,13 @@ from .net.output import OutputScheduler
 from .net.server import Server
 from .net.stats import NetStats
 from .protocols.base import Link, Session
-from .protocols.http import HttpSession, Request, Response, chat_port, refuse
+from .protocols.http import HttpSession, Request, Response, refuse
 from .protocols.irc import IrcOptions, IrcSession
 from .protocols.plain import PlainOptions, PlainSession
 from .protocols.sniff import SniffSession
 from .protocols.websocket import WebSocketOptions, upgrade
 from .store import MEMORY_SPECS, Store, open_store
+from .web import Site
 
 if TYPE_CHECKING:
     from .cluster.node import ClusterNode
@@ -130,8 +131,11 @@ class App:
         def websocket_upgrade(link: Link, request: Request, head: bytes) -> Session | Response:
             return upgrade(link, request, head, websocket, irc_session)
 
+        # The web page's files, read once now (a request never touches the disk).
+        site = self.site = Site()
+
         def web_session(link: Link) -> Session:
-            return HttpSession(link, chat_port, config.http_timeout, upgrade=websocket_upgrade)
+            return HttpSession(link, site, config.http_timeout, upgrade=websocket_upgrade)
 
         def not_web_session(link: Link) -> Session:
             return HttpSession(link, refuse, config.http_timeout)
