@@ -130,7 +130,7 @@ class App {
       },
       status: (text, offline) => this.ui.setStatus(text, offline),
       registered: () => {
-        this.ui.setStatus(`connected as ${this.state.nick}`);
+        this.showStatus();
         this.client.rejoin();
       },
       joined: (buffer) => {
@@ -147,12 +147,8 @@ class App {
         save(this.settings);
       },
       list: (rows) => this.ui.showList(rows),
-      nick: (nick) => {
-        this.ui.setStatus(`connected as ${nick}`);
-      },
-      account: (name) => {
-        if (name) this.ui.setStatus(`connected as ${this.state.nick} (account ${name})`);
-      },
+      nick: () => this.showStatus(),
+      account: () => this.showStatus(),
       registeredAccount: () => {
         // The account exists now: the next connections log in to it.
         this.settings.mode = 'login';
@@ -160,6 +156,12 @@ class App {
         if (this.client.settings) this.client.settings.mode = 'login';
       },
     };
+  }
+
+  showStatus() {
+    if (!this.client.registered) return;
+    const account = this.state.account ? ` (account ${this.state.account})` : '';
+    this.ui.setStatus(`connected as ${this.state.nick}${account}`);
   }
 
   message(buffer, msg, index, live) {

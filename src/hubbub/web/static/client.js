@@ -108,6 +108,7 @@ export class Client {
     this.batches.clear();
     this.names.clear();
     this.state.caps.clear();
+    this.state.account = '';
     for (const buffer of this.state.buffers.values()) {
       buffer.joined = false;
       buffer.loading = null;

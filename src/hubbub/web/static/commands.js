@@ -58,8 +58,12 @@ export function run(app, text) {
     case 'join':
     case 'j':
       if (!words.length) return app.info('Usage: /join #room', 'error');
-      client.send('JOIN', words.length > 1 ? [words[0], words[1]] : [words[0]]);
-      app.follow(words[0]);
+      if (words.length > 1) {
+        client.send('JOIN', [words[0], words[1]]);
+        app.follow(words[0]);
+      } else {
+        app.join(words[0]);
+      }
       return;
     case 'part':
     case 'leave': {

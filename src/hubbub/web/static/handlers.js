@@ -9,8 +9,8 @@ function message(msg, fields) {
 }
 
 /** Put ``entry`` in ``buffer`` and tell the page (nothing if its msgid is there already). */
-function show(client, buffer, entry, live) {
-  const index = buffer.add(entry);
+function show(client, buffer, entry, live, older = false) {
+  const index = buffer.add(entry, older);
   if (index >= 0) client.hooks.message(buffer, entry, index, live);
 }
 
@@ -30,7 +30,7 @@ function event(client, buffer, msg, text) {
 const fromServer = (msg) => !msg.source || (!msg.source.user && !msg.source.host);
 
 /** A PRIVMSG or NOTICE: which buffer, what kind, whether it mentions me. */
-function chat(client, msg, live, batchTarget = null) {
+function chat(client, msg, live, batchTarget = null, older = false) {
   const state = client.state;
   const [target = '', text = ''] = msg.params;
   const notice = msg.command === 'NOTICE';
@@ -47,7 +47,7 @@ function chat(client, msg, live, batchTarget = null) {
   const body = ctcp ? ctcp.arg : text;
   const kind = ctcp ? 'action' : notice ? 'notice' : 'message';
   const mention = !self && (buffer.kind === 'query' || mentions(body, state.nick));
-  show(client, buffer, message(msg, { nick, text: body, kind, self, mention }), live);
+  show(client, buffer, message(msg, { nick, text: body, kind, self, mention }), live, older);
 }
 
 function joined(client, msg) {
@@ -269,8 +269,10 @@ export const HANDLERS = {
     if (!batch) return;
     if (batch.type === 'chathistory' || batch.type === 'draft/chathistory') {
       const buffer = client.state.ensure(batch.params[0]);
-      for (const line of batch.lines) {
-        if (line.command === 'PRIVMSG' || line.command === 'NOTICE') chat(client, line, false, buffer.name);
+      // Older lines go in newest first, each before those of its millisecond that are here already.
+      const older = !!buffer.loading && buffer.loading.sub === 'before';
+      for (const line of older ? [...batch.lines].reverse() : batch.lines) {
+        if (line.command === 'PRIVMSG' || line.command === 'NOTICE') chat(client, line, false, buffer.name, older);
       }
       client.historyDone(buffer, batch.lines.length);
       client.hooks.history(buffer);

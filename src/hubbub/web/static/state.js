@@ -25,8 +25,9 @@ export class Buffer {
     this.loading = false; // a CHATHISTORY request for this buffer is in flight
   }
 
-  /** Insert ``msg`` in time order: its index, or -1 if a message with its msgid is here already. */
-  add(msg) {
+  /** Insert ``msg`` in time order: its index, or -1 if a message with its msgid is here already. Among
+   * messages of the same millisecond, an ``older`` one (from history before what is here) goes first. */
+  add(msg, older = false) {
     if (msg.id) {
       if (this.ids.has(msg.id)) return -1;
       this.ids.add(msg.id);
@@ -34,7 +35,7 @@ export class Buffer {
     msg.serial = ++serial;
     const list = this.messages;
     let i = list.length;
-    while (i > 0 && list[i - 1].time > msg.time) i--;
+    while (i > 0 && (list[i - 1].time > msg.time || (older && list[i - 1].time >= msg.time))) i--;
     list.splice(i, 0, msg);
     if (list.length > MAX_MESSAGES) {
       for (const dropped of list.splice(0, list.length - MAX_MESSAGES)) {
