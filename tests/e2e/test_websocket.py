@@ -157,9 +157,10 @@ def test_a_websocket_user_has_the_same_flood_control(make_server: Start) -> None
     web = WsClient(server.port).register("flooder")
     for i in range(60):
         web.send(f"PRIVMSG flooder :{i}")
-    code, lines = web.closed()
-    assert any("Excess Flood" in line for line in lines), lines
-    assert code == 1000
+    server.wait_log(r": excess flood$")
+    # The close comes (its frame and the ERROR line before it may be lost: the server closes with the
+    # flooder's input unread, and the kernel then resets the connection).
+    web.closed()
 
 
 def test_fan_out_to_many_websocket_users_shares_each_line_once_per_client(make_server: Start) -> None:

@@ -116,8 +116,7 @@ def origin_allowed(origin: str | None, host: str | None, allowed: Sequence[str])
     if parts.scheme not in ("http", "https") or not netloc:
         return False
     default = ":443" if parts.scheme == "https" else ":80"
-    host = host.lower()
-    return netloc == host or netloc + default == host or netloc == host.removesuffix(default)
+    return netloc.removesuffix(default) == host.lower().removesuffix(default)
 
 
 def _choose(protocol: ServerProtocol, offered: Sequence[Subprotocol]) -> Subprotocol | None:
@@ -348,6 +347,8 @@ def frame_lines(data: bytes, opcode: Opcode) -> bytes:
     for line in data.split(b"\n"):
         if line.endswith(b"\r"):
             line = line[:-1]
+        if b"\r" in line:  # a line break to a client that takes CR for one: not in a message of one line
+            line = line.replace(b"\r", b"")
         if not line:
             continue
         if opcode is Opcode.TEXT and not line.isascii():
