@@ -95,8 +95,15 @@ def test_text_frames_carry_utf8_only_and_invalid_utf8_in_a_text_frame_closes_100
     server = make_server("--irc-port", "auto")
     web = WsClient(server.port, subprotocols=["text.ircv3.net"]).register("web")
     irc = server.irc("latin")
+    # UTF8ONLY: what is not UTF-8 is refused to its sender, over TCP or over WebSocket (a binary message may
+    # carry any bytes, so it is checked like a TCP line).
     irc.send_raw(b"PRIVMSG web :caf\xe9\r\n")
-    assert web.expect(r"PRIVMSG web :").string.endswith("caf\N{REPLACEMENT CHARACTER}")
+    irc.expect(r"^:\S+ FAIL PRIVMSG INVALID_UTF8 ")
+    web.send(b"PRIVMSG latin :caf\xe9")
+    web.expect(r"^:\S+ FAIL PRIVMSG INVALID_UTF8 ")
+    irc.send("PRIVMSG web :caf\u00e9 ok")
+    assert web.expect(r"PRIVMSG web :").string.endswith("caf\u00e9 ok")
+    assert web.sync() == []
 
     raw = RawWebSocket(server.port, protocols="text.ircv3.net")
     raw.send_text("NICK bad")
@@ -157,9 +164,10 @@ def test_a_websocket_user_has_the_same_flood_control(make_server: Start) -> None
     web = WsClient(server.port).register("flooder")
     for i in range(60):
         web.send(f"PRIVMSG flooder :{i}")
-    code, lines = web.closed()
-    assert any("Excess Flood" in line for line in lines), lines
-    assert code == 1000
+    server.wait_log(r": excess flood$")
+    # The close comes (its frame and the ERROR line before it may be lost: the server closes with the
+    # flooder's input unread, and the kernel then resets the connection).
+    web.closed()
 
 
 def test_fan_out_to_many_websocket_users_shares_each_line_once_per_client(make_server: Start) -> None:

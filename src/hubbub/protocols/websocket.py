@@ -116,8 +116,7 @@ def origin_allowed(origin: str | None, host: str | None, allowed: Sequence[str])
     if parts.scheme not in ("http", "https") or not netloc:
         return False
     default = ":443" if parts.scheme == "https" else ":80"
-    host = host.lower()
-    return netloc == host or netloc + default == host or netloc == host.removesuffix(default)
+    return netloc.removesuffix(default) == host.lower().removesuffix(default)
 
 
 def _choose(protocol: ServerProtocol, offered: Sequence[Subprotocol]) -> Subprotocol | None:
@@ -174,6 +173,7 @@ class WebSocketSession:
         "opcode",
         "options",
         "partial",
+        "partial_opcode",
         "ping_sent",
         "silent_since",
         "ws",
@@ -196,8 +196,9 @@ class WebSocketSession:
         #: binary.ircv3.net: binary frames out, any bytes; else text frames, UTF-8 only.
         self.binary = binary
         self.opcode = Opcode.BINARY if binary else Opcode.TEXT
-        #: The fragments of a message still coming, and its opcode.
+        #: The fragments of a message still coming (the library bounds their total), and its opcode.
         self.partial: list[bytes] = []
+        self.partial_opcode = Opcode.TEXT
         #: The close code sent when the connection closes (1001 when the server is going away).
         self.close_code = CloseCode.NORMAL_CLOSURE
         self.active = True
@@ -252,6 +253,9 @@ class WebSocketSession:
         """Frames in, the IRC lines they carry out (each with CR LF); control frames are answered here."""
         self.active = True
         ws = self.ws
+        if ws.state is not State.OPEN:  # closing: what comes now is discarded (the close answered, if one)
+            ws.receive_data(data)
+            return b""
         ws.receive_data(data)
         lines: list[bytes] = []
         for event in ws.events_received():
@@ -264,13 +268,13 @@ class WebSocketSession:
                 if frame.fin:
                     self._message(opcode, data, lines)
                 else:
-                    self.partial = [bytes([opcode]), data]
+                    self.partial_opcode = opcode
+                    self.partial = [data]
             elif opcode is Opcode.CONT:
                 self.partial.append(data)
                 if frame.fin:
-                    kind, *parts = self.partial
+                    self._message(self.partial_opcode, b"".join(self.partial), lines)
                     self.partial = []
-                    self._message(Opcode(kind[0]), b"".join(parts), lines)
         if ws.state is not State.OPEN:
             self._closing()
         elif ws.writes:  # pongs
@@ -348,6 +352,8 @@ def frame_lines(data: bytes, opcode: Opcode) -> bytes:
     for line in data.split(b"\n"):
         if line.endswith(b"\r"):
             line = line[:-1]
+        if b"\r" in line:  # a line break to a client that takes CR for one: not in a message of one line
+            line = line.replace(b"\r", b"")
         if not line:
             continue
         if opcode is Opcode.TEXT and not line.isascii():
