@@ -14,8 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from helpers import ServerProcess  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+from helpers import ServerProcess  # noqa: E402
 
 WAIT = 10_000
 
