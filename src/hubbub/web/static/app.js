@@ -77,7 +77,7 @@ class App {
       if (!/^[^\s,*?!@#:][^\s,*?!@:]*$/.test(nickname)) return this.connectError('Choose a nickname (no spaces).');
       if (chosen !== 'guest' && !secret) return this.connectError('Type your password.');
       Object.assign(this.settings, {
-        nick: nickname, mode: chosen, password: chosen === 'guest' ? '' : secret,
+        nick: nickname, account: '', mode: chosen, password: chosen === 'guest' ? '' : secret,
         remember: $('remember').checked, auto: true,
       });
       save(this.settings);
@@ -147,8 +147,22 @@ class App {
         save(this.settings);
       },
       list: (rows) => this.ui.showList(rows),
-      nick: () => this.showStatus(),
-      account: () => this.showStatus(),
+      nick: (nick) => {
+        // A nickname chosen with /nick is the one to come back with.
+        this.settings.nick = nick;
+        if (this.client.settings) this.client.settings.nick = nick;
+        save(this.settings);
+        this.showStatus();
+      },
+      account: (name) => {
+        // The account logged in to, for the next connections' SASL (the nickname may change meanwhile).
+        if (name && this.settings.mode !== 'guest') {
+          this.settings.account = name;
+          if (this.client.settings) this.client.settings.account = name;
+          save(this.settings);
+        }
+        this.showStatus();
+      },
       registeredAccount: () => {
         // The account exists now: the next connections log in to it.
         this.settings.mode = 'login';

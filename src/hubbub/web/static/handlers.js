@@ -228,7 +228,7 @@ export const HANDLERS = {
     else if (sub === 'DEL') for (const cap of list.split(' ')) client.state.caps.delete(cap);
   },
   AUTHENTICATE(client, msg) {
-    if (msg.params[0] === '+') client.authenticate(client.saslAccount || client.settings.nick);
+    if (msg.params[0] === '+') client.authenticate(client.saslAccount || client.settings.account || client.settings.nick);
   },
   REGISTER(client, msg) {
     if (msg.params[0] === 'SUCCESS') {
