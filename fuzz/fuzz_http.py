@@ -1,8 +1,10 @@
 """Fuzz target: HTTP on the chat ports (``hubbub.protocols.http`` and the sniffer's request-line test).
 
 The input is a byte stream, its first byte picking how it is split into reads. Whatever the bytes and the
-split, the session never raises; it writes at most one answer, an HTTP/1.1 status line and a whole head,
-and closes right after it; the same bytes fed whole or split get the same answer; and when the first line is
+split, the session never raises; it writes whole answers, each an HTTP/1.1 status line and a whole head, at
+most one per request it may serve; every answer but the last keeps the connection (a success, without
+``Connection: close``), and the connection is closed in the end; the same bytes fed whole or split get the
+same answers; and when the first line is
 an HTTP request line the sniffer gives the connection to HTTP, so no chat session ever sees a byte of it.
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 from _fuzzutil import fuzz, instrumented
 
 with instrumented(__name__ == "__main__"):
-    from hubbub.protocols.http import HttpSession, chat_port, is_request_line
+    from hubbub.protocols.http import MAX_REQUESTS, HttpSession, chat_port, is_request_line
     from hubbub.protocols.sniff import SniffSession
 
 STATUS_LINE = re.compile(rb"^HTTP/1\.1 [1-5][0-9][0-9] [^\r\n]*\r\n")
@@ -96,12 +98,14 @@ def TestOneInput(data: bytes) -> None:
     stream = data[1:]
     whole, split = serve(stream, max(1, len(stream))), serve(stream, step)
     for link in (whole, split):
-        assert len(link.sent) <= 1, link.sent
+        assert len(link.sent) <= MAX_REQUESTS + 1, len(link.sent)
         assert link.closed is not None
-        if link.sent:
-            answer = link.sent[0]
+        for i, answer in enumerate(link.sent):
             assert STATUS_LINE.match(answer), answer[:100]
-            assert b"\r\n\r\n" in answer
+            head = answer.partition(b"\r\n\r\n")[0]
+            assert head != answer
+            if i < len(link.sent) - 1:  # kept alive for the next request: a success, not told to close
+                assert b"\r\nConnection: close" not in head and answer[9:10] in b"123", answer[:100]
     assert whole.sent == split.sent, (whole.sent, split.sent)
     # The sniffer: an HTTP request line never reaches chat.
     link = Link()

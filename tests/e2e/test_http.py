@@ -34,14 +34,15 @@ ATTACK = (
 def exchange(
     port: int, request: bytes, wrap: Callable[[socket.socket], socket.socket] | None = None
 ) -> bytes:
-    """Send ``request`` and read until the server closes; what it answered."""
+    """Send ``request`` and read the answer: until the server closes, or until the end of a response that
+    keeps the connection open (HTTP/1.1 keep-alive, by its Content-Length); what it answered."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
     if wrap is not None:
         sock = wrap(sock)
     with sock:
         sock.sendall(request)
         data = b""
-        while True:
+        while not complete(data, head_only=request.startswith(b"HEAD ")):
             try:
                 chunk = sock.recv(65536)
             except (ssl.SSLEOFError, ConnectionResetError):
@@ -50,6 +51,21 @@ def exchange(
                 break
             data += chunk
     return data
+
+
+def complete(answer: bytes, *, head_only: bool = False) -> bool:
+    """Whether ``answer`` is a whole response the server keeps the connection open after."""
+    head, found, body = answer.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    fields = dict(
+        (name.strip().lower(), value.strip())
+        for name, _, value in (line.partition(b":") for line in head.split(b"\r\n")[1:])
+    )
+    if fields.get(b"connection", b"").lower() == b"close":
+        return False  # read until the close
+    size = 0 if head_only or b" 304 " in head.split(b"\r\n", 1)[0] else int(fields.get(b"content-length", 0))
+    return len(body) >= size
 
 
 def status(answer: bytes) -> int:

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import ssl
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from helpers import ServerProcess
+from helpers import TIMEOUT, ServerProcess
 from hubbub.net.tls import generate_self_signed
 
-from .test_http import exchange, nothing_reached, status
+from .test_http import complete, exchange, nothing_reached, status
 
 Start = Callable[..., ServerProcess]
 
@@ -108,3 +109,40 @@ def test_the_page_is_served_on_the_tls_port_too(make_server: Start, tmp_path: Pa
     )
     assert status(answer) == 200
     assert b'<script type="module" src="/app.js">' in answer
+
+
+def test_one_connection_serves_the_page_and_its_files_then_closes_when_idle(make_server: Start) -> None:
+    """HTTP/1.1 keep-alive: a browser loads the page and its modules over one connection (each new connection
+    counts against --connect-rate); an idle one is closed after --http-timeout, an error closes at once."""
+    server = make_server("--http-timeout", "1")
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+    with sock:
+        for target in ("/", "/app.js", "/style.css"):
+            sock.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
+            answer = b""
+            while not complete(answer):
+                chunk = sock.recv(65536)
+                assert chunk, f"closed after {target}"
+                answer += chunk
+            assert status(answer) == 200 and b"connection: close" not in answer.lower()
+        # Two requests at once (pipelined) are answered in order.
+        sock.sendall(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+        answers = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answers += chunk
+        assert answers.startswith(b"HTTP/1.1 200 ") and b"\r\n\r\nHTTP/1.1 404 " in answers
+    # Kept alive and then idle: closed without an answer when --http-timeout passes.
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+    with sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        assert answer.count(b"HTTP/1.1 ") == 1
+    server.wait_log(r"disconnected .*: HTTP connection idle$")

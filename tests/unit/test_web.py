@@ -122,8 +122,9 @@ def test_the_answer_on_the_wire_replaces_the_default_headers() -> None:
     assert len(names) == len(set(names)), names  # each header once: the page's own replaced the defaults
     assert b"Content-Type: text/html; charset=utf-8" in lines
     assert f"Content-Security-Policy: {CSP}".encode() in lines
-    assert b"Cache-Control: no-cache" in lines and b"Connection: close" in lines
+    assert b"Cache-Control: no-cache" in lines and b"Connection: close" not in lines  # kept alive
     assert body == b"<!doctype html><p>hi</p>"
+    assert link.closed is None
 
 
 def test_a_304_on_the_wire_has_no_body() -> None:

@@ -5,7 +5,10 @@ included: without this, the request line and headers of a ``POST`` would be said
 of its body run as commands. So the first line of every connection is looked at (:func:`is_request_line`, by
 the sniffer) and an HTTP request goes to an :class:`HttpSession` instead: h11 parses it, with a bound on the
 size of the request head (:data:`MAX_HEAD`) and on the time it may take to arrive (:data:`HEAD_TIMEOUT`, so a
-slowloris client holds nothing for long), and the session answers it and closes. What it answers is the
+slowloris client holds nothing for long), and the session answers it. A successful GET or HEAD keeps the
+connection for the next request (HTTP/1.1 keep-alive: a browser loads the page and its files over one
+connection, up to :data:`MAX_REQUESTS`, closed when idle for the same timeout); anything else is answered
+and closed. A WebSocket upgrade goes to the ``upgrade`` callable instead. What it answers is the
 ``responder``'s: the IRC port refuses every request with 400, the plain-text ports serve the web page
 (:class:`hubbub.web.Site`; :func:`chat_port` is the bare answer that says how to connect). Nothing of the
 request reaches the hub, and refusals are logged at info level.
@@ -41,8 +44,12 @@ log = logging.getLogger("hubbub.http")
 
 #: The most bytes a request's line and headers may take.
 MAX_HEAD = 8192
-#: Seconds a client has to send its whole request head (--http-timeout).
+#: Seconds a client has to send its whole request head (--http-timeout), and the most a kept-alive
+#: connection may wait idle for its next request.
 HEAD_TIMEOUT = 10.0
+#: Requests one connection may make (keep-alive: a page and its files over one connection, as browsers do;
+#: each new connection counts against --connect-rate).
+MAX_REQUESTS = 100
 
 #: An HTTP request line: a method token, a target without spaces, the version (h11 refuses all but 1.x).
 _REQUEST_LINE = re.compile(rb"^[A-Z]{3,10} \S+ HTTP/[0-9]\.[0-9]\r?$")
@@ -103,7 +110,19 @@ _HEADERS = (
 class HttpSession:
     """One HTTP request on a chat port: parsed, answered by ``responder``, closed."""
 
-    __slots__ = ("conn", "done", "fed", "head", "link", "responder", "timer", "upgrade")
+    __slots__ = (
+        "conn",
+        "done",
+        "fed",
+        "head",
+        "idle",
+        "link",
+        "responder",
+        "served",
+        "timeout",
+        "timer",
+        "upgrade",
+    )
 
     protocol: ClassVar[str] = "http"
     exempt_from_flood: ClassVar[bool] = False
@@ -125,6 +144,10 @@ class HttpSession:
         #: What h11 was given with the request's end (the head, and what came after it).
         self.fed = b""
         self.done = False
+        self.timeout = timeout
+        #: Requests answered on this connection (kept alive), and whether it waits for the next one.
+        self.served = 0
+        self.idle = False
         self.timer = link.call_later(timeout, self._timed_out)
 
     def start(self) -> None:
@@ -133,6 +156,7 @@ class HttpSession:
     def data_received(self, data: bytes) -> None:
         if self.done:
             return
+        self.idle = False
         head = self.head
         if head is not None:
             # h11 bounds only a head still incomplete: a whole one that came in one read is bounded here.
@@ -196,13 +220,16 @@ class HttpSession:
                 response = answer
             else:
                 response = self.responder(request)
-            self._answer(response, f"{what}: {response.status}")
+            keep = response.status < 400 and request.method in ("GET", "HEAD") and self.served < MAX_REQUESTS
+            self._answer(response, f"{what}: {response.status}", keep=keep)
         elif event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
             self._finish("connection closed")
 
-    def _answer(self, response: Response, why: str) -> None:
+    def _answer(self, response: Response, why: str, *, keep: bool = False) -> None:
+        """Send ``response``; then close, unless ``keep`` and the request allows the connection to serve
+        the next one (HTTP/1.1 keep-alive)."""
         log.info("%s from %s", why, self.link.peer_host)
-        headers = _headers(response)
+        headers = _headers(response, keep_alive=keep)
         try:
             head = self.conn.send(
                 h11.Response(status_code=response.status, headers=headers, reason=_reason(response.status))
@@ -213,7 +240,29 @@ class HttpSession:
             head = _plain_response(response, headers)
             body = end = b""
         self.link.send((head or b"") + (body or b"") + (end or b""))
-        self._finish(why)
+        if not (keep and self._next_cycle()):
+            self._finish(why)
+
+    def _next_cycle(self) -> bool:
+        """Make ready for the connection's next request, if the one answered is over (its body read) and
+        neither side asked to close; False: close."""
+        conn = self.conn
+        try:
+            while conn.their_state is h11.SEND_BODY:
+                if conn.next_event() is h11.NEED_DATA:
+                    return False
+        except h11.RemoteProtocolError:
+            return False
+        if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+            return False
+        conn.start_next_cycle()
+        self.served += 1
+        self.head = b""
+        self.idle = True
+        self.timer.cancel()
+        self.timer = self.link.call_later(self.timeout, self._timed_out)
+        self._next()  # a request already read (pipelined)
+        return True
 
     def _switch(self, session: Session, what: str) -> None:
         """The request was an accepted upgrade: ``session`` serves the connection from now on, starting with
@@ -232,7 +281,11 @@ class HttpSession:
             session.data_received(trailing)
 
     def _timed_out(self) -> None:
-        if not self.done:
+        if self.done:
+            return
+        if self.idle:
+            self._finish("HTTP connection idle")  # kept alive, and no request came: nothing to answer
+        else:
             self._answer(Response(408, b"request timed out\n"), "HTTP request head timed out")
 
     def _finish(self, reason: str) -> None:
@@ -243,13 +296,14 @@ class HttpSession:
         self.link.close(reason)
 
 
-def _headers(response: Response) -> list[tuple[str, str]]:
-    """The response's headers: the defaults, each replaced by the response's own of the same name."""
+def _headers(response: Response, *, keep_alive: bool = False) -> list[tuple[str, str]]:
+    """The response's headers: the defaults, each replaced by the response's own of the same name (and
+    without ``Connection: close`` when the connection is kept alive)."""
     own = {name.lower(): (name, value) for name, value in response.headers}
     defaults = [
         ("Content-Type", response.content_type),
         ("Content-Length", str(len(response.body))),
-        *_HEADERS,
+        *(_HEADERS[:-1] if keep_alive else _HEADERS),
     ]
     headers = [own.pop(name.lower(), (name, value)) for name, value in defaults]
     return headers + list(own.values())
