@@ -104,6 +104,7 @@ class App:
             motd=_read_motd(config.motd),
             password=config.password,
             opers=dict(config.opers),
+            webirc=dict(config.webirc),
             registration_timeout=config.registration_timeout,
             history_replay=config.history_replay,
             ping_interval=config.ping_interval,
@@ -300,6 +301,7 @@ class App:
         irc.password = config.password
         irc.opers.clear()
         irc.opers.update(config.opers)
+        irc.webirc = dict(config.webirc)
         irc.registration_timeout = config.registration_timeout
         irc.history_replay = config.history_replay
         irc.ping_interval = config.ping_interval
