@@ -130,7 +130,47 @@ PLAIN_SEEDS = {
 }
 
 
+def ws_frame(opcode: int, payload: bytes, *, fin: bool = True, key: bytes = b"\x01\x02\x03\x04") -> bytes:
+    """A client's frame (masked), as RFC 6455 section 5.2 lays it out."""
+    size = len(payload)
+    if size < 126:
+        length = bytes([0x80 | size])
+    elif size < 65536:
+        length = bytes([0x80 | 126]) + size.to_bytes(2, "big")
+    else:
+        length = bytes([0x80 | 127]) + size.to_bytes(8, "big")
+    masked = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return bytes([(0x80 if fin else 0) | opcode]) + length + key + masked
+
+
+# The first byte: the subprotocol (byte % 3: text, binary, none) and the read size (byte >> 2).
+TEXT, BINARY, CLOSE, PING, PONG, CONT = 1, 2, 8, 9, 10, 0
+WS_SEEDS = {
+    "register": bytes([0])
+    + ws_frame(TEXT, b"NICK web")
+    + ws_frame(TEXT, b"USER a 0 * :b\r\n")
+    + ws_frame(TEXT, b"JOIN #lobby"),
+    "binary_latin1": bytes([1 + 4 * 3]) + ws_frame(BINARY, b"PRIVMSG #lobby :caf\xe9"),
+    "fragmented": bytes([2 + 4 * 7])
+    + ws_frame(TEXT, b"PRIVMSG #lo", fin=False)
+    + ws_frame(PING, b"in between")
+    + ws_frame(CONT, b"bby :hi", fin=False)
+    + ws_frame(CONT, b" there"),
+    "bad_utf8": bytes([0]) + ws_frame(TEXT, b"PRIVMSG x :\xc3\x28") + ws_frame(TEXT, b"PING after"),
+    "too_big": bytes([0]) + ws_frame(TEXT, b"x" * 70000),
+    "close": bytes([0]) + ws_frame(TEXT, b"QUIT") + ws_frame(CLOSE, b"\x03\xe8bye") + ws_frame(TEXT, b"late"),
+    "two_lines": bytes([0]) + ws_frame(TEXT, b"PRIVMSG a :one\r\nPRIVMSG b :two"),
+    "unmasked": bytes([0]) + b"\x81\x04PING",
+    "pong_and_empty": bytes([4]) + ws_frame(PONG, b"") + ws_frame(TEXT, b"") + ws_frame(TEXT, b"\r\n"),
+    "control_too_long": bytes([0]) + ws_frame(PING, b"p" * 200),
+}
+
+
 def main() -> None:
+    folder = HERE / "corpus" / "fuzz_websocket"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in WS_SEEDS.items():
+        (folder / name).write_bytes(data)
     for target, seeds in (("fuzz_irc_session", IRC_SEEDS), ("fuzz_plain_session", PLAIN_SEEDS)):
         folder = HERE / "corpus" / target
         folder.mkdir(parents=True, exist_ok=True)

@@ -26,10 +26,11 @@ from .net.output import OutputScheduler
 from .net.server import Server
 from .net.stats import NetStats
 from .protocols.base import Link, Session
-from .protocols.http import HttpSession, chat_port, refuse
+from .protocols.http import HttpSession, Request, Response, chat_port, refuse
 from .protocols.irc import IrcOptions, IrcSession
 from .protocols.plain import PlainOptions, PlainSession
 from .protocols.sniff import SniffSession
+from .protocols.websocket import WebSocketOptions, upgrade
 from .store import MEMORY_SPECS, Store, open_store
 
 if TYPE_CHECKING:
@@ -113,6 +114,12 @@ class App:
         )
         self.irc_options = irc
         self.plain_options = plain
+        websocket = self.websocket_options = WebSocketOptions(
+            origins=config.ws_origin,
+            max_message=irc.max_line,
+            ping_interval=config.ping_interval,
+            ping_timeout=config.ping_timeout,
+        )
         plain.opers = irc.opers  # one table of operators (a reload updates it in place)
 
         def plain_session(link: Link) -> Session:
@@ -121,8 +128,11 @@ class App:
         def irc_session(link: Link) -> Session:
             return IrcSession(link, hub, irc)
 
+        def websocket_upgrade(link: Link, request: Request, head: bytes) -> Session | Response:
+            return upgrade(link, request, head, websocket, irc_session)
+
         def web_session(link: Link) -> Session:
-            return HttpSession(link, chat_port, config.http_timeout)
+            return HttpSession(link, chat_port, config.http_timeout, upgrade=websocket_upgrade)
 
         def not_web_session(link: Link) -> Session:
             return HttpSession(link, refuse, config.http_timeout)
@@ -311,6 +321,10 @@ class App:
         plain.max_line = config.max_line
         plain.default_room = config.default_room
         plain.history_replay = config.history_replay
+        websocket = self.websocket_options
+        websocket.origins = config.ws_origin
+        websocket.ping_interval = config.ping_interval
+        websocket.ping_timeout = config.ping_timeout
         self.server.apply_config(config)
         self.server.tick_interval = tick_interval(config)
 

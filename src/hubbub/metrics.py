@@ -86,7 +86,7 @@ class LoopLag:
 def clients_by_protocol(sessions: Iterable[Session | None]) -> dict[str, int]:
     """The number of clients per ``protocol`` label: each session's declared protocol, "pending" for one not
     yet recognised (or already gone)."""
-    counts = {"irc": 0, "plain": 0, "pending": 0}
+    counts = {"irc": 0, "plain": 0, "websocket": 0, "pending": 0}
     for session in sessions:
         protocol = "pending" if session is None else session.protocol
         counts[protocol if protocol in counts else "pending"] += 1

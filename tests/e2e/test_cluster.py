@@ -961,3 +961,24 @@ def test_a_node_joining_after_a_redis_restart_learns_topics_and_modes(cluster: C
     bob.send("TOPIC #vault")
     topic = bob.expect(r"^:\S+ 33[12] bob #vault :(.*)$").group(1)
     assert (joined, topic) == (":hubbub 475 bob #vault :Cannot join channel (+k)", "keep out")
+
+
+def test_a_websocket_user_on_one_node_chats_with_an_irc_user_on_another(cluster: Cluster) -> None:
+    from wsclient import WsClient
+
+    a, b = cluster.node("A"), cluster.node("B")
+    web = WsClient(a.port, subprotocols=["text.ircv3.net"]).register("webby")
+    bob = b.irc("bob")
+    assert knows(bob, "webby") == "webby!~webby@127.0.0.1"
+    web.send("JOIN #room")
+    web.expect(r" 366 webby #room ")
+    web.send("PRIVMSG bob :joined")  # through the same Redis after the join: B has applied the join
+    bob.expect(r"^:webby!\S+ PRIVMSG bob :joined$")
+    assert sorted(irc_join(bob, "#room")) == ["@webby", "bob"]
+    web.expect(r"^:bob!\S+ JOIN #room$")
+    web.send("PRIVMSG #room :hello from a browser on A")
+    bob.expect(r"^:webby!~webby@127\.0\.0\.1 PRIVMSG #room :hello from a browser on A$")
+    bob.send("PRIVMSG #room :hello from B")
+    web.expect(r"^:bob!~bob@127\.0\.0\.1 PRIVMSG #room :hello from B$")
+    web.close()
+    bob.expect(r"^:webby!\S+ QUIT :")

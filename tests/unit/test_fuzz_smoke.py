@@ -23,6 +23,7 @@ TARGETS = fuzz_run.TARGETS
 RANDOM_INPUTS = {
     "fuzz_lines": 3000,
     "fuzz_http": 1000,
+    "fuzz_websocket": 1000,
     "fuzz_irc_codec": 3000,
     "fuzz_irc_session": 300,
     "fuzz_plain_session": 300,

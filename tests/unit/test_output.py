@@ -22,6 +22,7 @@ from hubbub.protocols.base import Link
 from hubbub.protocols.irc import IrcSession
 from hubbub.protocols.plain import PlainSession
 from hubbub.protocols.sniff import SniffSession
+from hubbub.protocols.websocket import WebSocketSession
 
 WRITES: list[tuple[str, bytes]] = []
 
@@ -277,14 +278,16 @@ def test_sessions_declare_their_protocol_and_the_metrics_count_by_it() -> None:
     from hubbub.metrics import clients_by_protocol
 
     assert (IrcSession.protocol, PlainSession.protocol, SniffSession.protocol) == ("irc", "plain", "sniff")
+    assert WebSocketSession.protocol == "websocket"
 
     class Declared:
         def __init__(self, protocol: str) -> None:
             self.protocol = protocol
 
-    sessions: list[Any] = [Declared(p) for p in ("irc", "plain", "irc", "sniff", "other")] + [None]
-    assert clients_by_protocol(sessions) == {"irc": 2, "plain": 1, "pending": 3}
-    assert clients_by_protocol([]) == {"irc": 0, "plain": 0, "pending": 0}
+    protocols = ("irc", "plain", "irc", "sniff", "other", "websocket")
+    sessions: list[Any] = [Declared(p) for p in protocols] + [None]
+    assert clients_by_protocol(sessions) == {"irc": 2, "plain": 1, "websocket": 1, "pending": 3}
+    assert clients_by_protocol([]) == {"irc": 0, "plain": 0, "websocket": 0, "pending": 0}
 
 
 @pytest.mark.parametrize("exempt", [False, True])

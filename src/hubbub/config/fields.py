@@ -27,6 +27,7 @@ from .kinds import (
     Opers,
     OptionalPort,
     OptionalText,
+    Origins,
     Passwords,
     RedisUrl,
     Room,
@@ -263,6 +264,15 @@ class Config:
         "time an HTTP request's line and headers may take to arrive before it is answered 408 and closed",
         "SECONDS",
         live=False,
+    )
+    #: Web origins whose pages may open a WebSocket besides the server's own (see protocols.websocket).
+    ws_origin: tuple[str, ...] = _opt(
+        (),
+        Origins(),
+        "network",
+        "a web origin (https://chat.example.com) whose pages may open IRC over WebSocket, besides the"
+        " server's own page and clients that send no Origin (repeatable; '*' for any)",
+        "ORIGIN",
     )
     # -- limits (each answered with a clear message before the connection is closed) --------------------
     #: Longest accepted plain-text line, in bytes, not counting the line ending.

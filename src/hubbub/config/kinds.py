@@ -374,6 +374,38 @@ class Networks(Kind):
         return " ".join(value) if value else "none"
 
 
+class Origins(Kind):
+    """Web origins (``https://chat.example.com``, scheme, host and an optional port) or ``*`` for any:
+    ``--ws-origin ORIGIN`` (repeated), or an array."""
+
+    what = 'an array of origins such as "https://chat.example.com", or "*"'
+    repeated = True
+
+    def from_text(self, text: str) -> Any:
+        return self._origin(text.strip())
+
+    def from_items(self, items: list[Any]) -> Any:
+        return tuple(items)
+
+    def from_toml(self, value: object) -> Any:
+        if not isinstance(value, list):
+            raise self.fail(value)
+        return tuple(self._origin(item) for item in value)
+
+    def _origin(self, value: object) -> str:
+        if value == "*":
+            return value
+        if not isinstance(value, str):
+            raise self.fail(value)
+        scheme, sep, rest = value.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or any(ch in rest for ch in "/?#@ "):
+            raise OptionError(f"{show(value)} is not an origin (scheme://host[:port], without a path)")
+        return value.lower()
+
+    def show_default(self, value: Any) -> str | None:
+        return " ".join(value) if value else None
+
+
 class RedisUrl(Kind):
     """A Redis/Valkey server: redis://HOST:PORT/DB, rediss:// (TLS) or unix:///path; "" for none."""
 

@@ -37,7 +37,7 @@ SMALL_ROOM = 4
 
 
 class Batch:
-    __slots__ = ("closed", "excluded", "items", "joined")
+    __slots__ = ("closed", "excluded", "items", "joined", "transforms")
 
     def __init__(self, first: bytes) -> None:
         self.items = [first]
@@ -45,6 +45,8 @@ class Batch:
         self.excluded: dict[Any, list[int]] | None = None
         self.closed = False
         self.joined: bytes | None = None
+        #: The batch's bytes through each transform asked for (see transformed); None until one is.
+        self.transforms: dict[Callable[[bytes], bytes], bytes] | None = None
 
     def exclude(self, mailbox: object, index: int) -> None:
         if self.excluded is None:
@@ -64,6 +66,20 @@ class Batch:
         if joined is None:
             joined = self.joined = self.items[0] if len(self.items) == 1 else b"".join(self.items)
         return joined
+
+    def transformed(self, mailbox: object, transform: Callable[[bytes], bytes]) -> bytes:
+        """``transform`` of the batch's bytes for ``mailbox``, done once for every mailbox that gets the whole
+        batch (a connection's framing of its output, such as WebSocket's, shared like the bytes)."""
+        excluded = self.excluded
+        if excluded is not None and mailbox in excluded:
+            return transform(self.bytes_for(mailbox))
+        transforms = self.transforms
+        if transforms is None:
+            transforms = self.transforms = {}
+        data = transforms.get(transform)
+        if data is None:
+            data = transforms[transform] = transform(self.bytes_for(mailbox))
+        return data
 
 
 Queued = bytes | Batch

@@ -27,7 +27,7 @@ from ..core.fanout import Queued, enqueue, flatten
 from .guard import closing_line
 
 if TYPE_CHECKING:
-    from ..protocols.base import Session, SessionFactory
+    from ..protocols.base import Codec, Session, SessionFactory
     from .flood import Flood
     from .guard import Ticket
     from .output import OutputScheduler
@@ -48,6 +48,7 @@ class Connection(asyncio.BufferedProtocol):
     __slots__ = (
         "close_held",
         "close_timer",
+        "codec",
         "factory",
         "flood",
         "held",
@@ -113,6 +114,8 @@ class Connection(asyncio.BufferedProtocol):
         self.ticket: Ticket | None = None
         #: The input budget (None: exempt from flood control, or flood control is off).
         self.flood: Flood | None = None
+        #: The framing of the bytes (a WebSocket session's), between the socket and flood control.
+        self.codec: Codec | None = None
 
     # -- asyncio.BufferedProtocol ---------------------------------------------------------------------------
 
@@ -137,6 +140,15 @@ class Connection(asyncio.BufferedProtocol):
     def buffer_updated(self, nbytes: int) -> None:
         self.stats.bytes_in += nbytes
         data = bytes(self.read_view[:nbytes])
+        codec = self.codec
+        if codec is not None:
+            try:
+                data = codec.decode(data)
+            except Exception:
+                self._crash()
+                return
+            if not data:
+                return
         flood = self.flood
         if flood is None or flood.take(data, self.loop.time()):
             self.data_received(data)
@@ -276,6 +288,12 @@ class Connection(asyncio.BufferedProtocol):
             return
         if not self.reason:
             self.reason = reason
+        codec = self.codec
+        if codec is not None:
+            try:
+                codec.closing(reason)
+            except Exception:
+                log.exception("internal error closing connection #%d %s", self.id, self.peer)
         self.flush(self.output.hold_tag())
         self._shut()
         if self.held:
@@ -305,6 +323,8 @@ class Connection(asyncio.BufferedProtocol):
 
     def switch(self, session: Session) -> None:
         self.session = session
+        if self.flood is not None:
+            self.flood.refund()
         log.debug("#%d is served by %s", self.id, type(session).__name__)
 
     def abort(self, reason: str) -> None:
@@ -328,7 +348,8 @@ class Connection(asyncio.BufferedProtocol):
         if not self.open:
             out.clear()
             return
-        data = flatten(out, self)
+        codec = self.codec
+        data = flatten(out, self) if codec is None else codec.encode(out, self)
         out.clear()
         held = self.held
         if tag or held:

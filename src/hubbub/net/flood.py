@@ -117,6 +117,11 @@ class Flood:
             return True
         return False
 
+    def refund(self) -> None:
+        """Forget what was charged (not what is held): the connection changed protocols, and what the previous
+        one read (an HTTP request's head, bounded on its own) is not charged to the next one's budget."""
+        self.lines.full_at = self.bytes.full_at = 0.0
+
     def hold(self, data: bytes, now: float) -> float:
         """Add ``data`` to the held input; return :meth:`lag` (over ``kill``: disconnect the client)."""
         self.held += data

@@ -12,11 +12,28 @@ from typing import ClassVar, Protocol
 
 from ..core.fanout import Queued
 
-__all__ = ["Link", "Session", "SessionFactory", "Timer"]
+__all__ = ["Codec", "Link", "Session", "SessionFactory", "Timer"]
 
 
 class Timer(Protocol):
     def cancel(self) -> None: ...
+
+
+class Codec(Protocol):
+    """A framing between a connection's bytes and its session's (WebSocket): set as ``Link.codec``, it decodes
+    what is read before flood control and the session see it, and encodes what the connection writes."""
+
+    def decode(self, data: bytes) -> bytes:
+        """Bytes read from the peer in; the bytes the session gets out (possibly none)."""
+        ...
+
+    def encode(self, out: list[Queued], mailbox: object) -> bytes:
+        """The output queue to write to ``mailbox`` (this connection), encoded."""
+        ...
+
+    def closing(self, reason: str) -> None:
+        """The connection is about to close: queue what must be sent last (a WebSocket close frame)."""
+        ...
 
 
 class Link(Protocol):
@@ -30,6 +47,8 @@ class Link(Protocol):
     #: Whether the client's address (the TCP peer, or the address a trusted proxy gave for it) is in
     #: ``--trusted-proxy``: a proxy or gateway that may say who its client is.
     trusted_proxy: bool
+    #: The framing of the connection's bytes (None: none, the session reads and writes the stream).
+    codec: Codec | None
 
     @property
     def peer_host(self) -> str:

@@ -23,7 +23,7 @@ from typing import ClassVar
 
 import h11
 
-from .base import Link
+from .base import Link, Session
 
 __all__ = [
     "HEAD_TIMEOUT",
@@ -99,7 +99,7 @@ _HEADERS = (
 class HttpSession:
     """One HTTP request on a chat port: parsed, answered by ``responder``, closed."""
 
-    __slots__ = ("conn", "done", "head", "link", "responder", "timer")
+    __slots__ = ("conn", "done", "fed", "head", "link", "responder", "timer", "upgrade")
 
     protocol: ClassVar[str] = "http"
     exempt_from_flood: ClassVar[bool] = False
@@ -109,12 +109,17 @@ class HttpSession:
         link: Link,
         responder: Callable[[Request], Response] = refuse,
         timeout: float = HEAD_TIMEOUT,
+        upgrade: Callable[[Link, Request, bytes], Session | Response] | None = None,
     ) -> None:
         self.link = link
         self.responder = responder
+        #: Who answers a WebSocket upgrade (None: nobody here, it goes to the responder like any request).
+        self.upgrade = upgrade
         self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         #: The request head gathered so far (h11 gets it whole, once its end has come within MAX_HEAD).
         self.head: bytes | None = b""
+        #: What h11 was given with the request's end (the head, and what came after it).
+        self.fed = b""
         self.done = False
         self.timer = link.call_later(timeout, self._timed_out)
 
@@ -140,6 +145,7 @@ class HttpSession:
                 self.head = head
                 return
             self.head, data = None, head
+            self.fed = head
         self.conn.receive_data(data)
         self._next()
 
@@ -176,8 +182,17 @@ class HttpSession:
                 event.target.decode("ascii", "replace"),
                 tuple((k.decode("ascii", "replace"), v.decode("latin-1")) for k, v in event.headers),
             )
-            response = self.responder(request)
-            self._answer(response, f"HTTP {request.method} {request.target[:100]}: {response.status}")
+            what = f"HTTP {request.method} {request.target[:100]}"
+            if self.upgrade is not None and _wants_websocket(request):
+                trailing = len(self.conn.trailing_data[0])
+                answer = self.upgrade(self.link, request, self.fed[: len(self.fed) - trailing])
+                if not isinstance(answer, Response):
+                    self._switch(answer, what)
+                    return
+                response = answer
+            else:
+                response = self.responder(request)
+            self._answer(response, f"{what}: {response.status}")
         elif event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
             self._finish("connection closed")
 
@@ -200,6 +215,22 @@ class HttpSession:
         self.link.send((head or b"") + (body or b"") + (end or b""))
         self._finish(why)
 
+    def _switch(self, session: Session, what: str) -> None:
+        """The request was an accepted upgrade: ``session`` serves the connection from now on, starting with
+        what came after the request."""
+        log.info("%s: 101 %s from %s", what, session.protocol, self.link.peer_host)
+        self.done = True
+        self.timer.cancel()
+        link = self.link
+        link.switch(session)
+        session.start()
+        trailing = self.conn.trailing_data[0]
+        codec = link.codec
+        if trailing and codec is not None:
+            trailing = codec.decode(trailing)
+        if trailing:
+            session.data_received(trailing)
+
     def _timed_out(self) -> None:
         if not self.done:
             self._answer(Response(408, b"request timed out\n"), "HTTP request head timed out")
@@ -210,6 +241,10 @@ class HttpSession:
         self.done = True
         self.timer.cancel()
         self.link.close(reason)
+
+
+def _wants_websocket(request: Request) -> bool:
+    return any(name.lower() == "upgrade" and "websocket" in value.lower() for name, value in request.headers)
 
 
 def _reason(status: int) -> str:
