@@ -29,6 +29,7 @@ from .protocols.base import Link, Session
 from .protocols.http import HttpSession, Request, Response, chat_port, refuse
 from .protocols.irc import IrcOptions, IrcSession
 from .protocols.plain import PlainOptions, PlainSession
+from .protocols.proxy import TrustedNetworks
 from .protocols.sniff import SniffSession
 from .protocols.websocket import WebSocketOptions, upgrade
 from .store import MEMORY_SPECS, Store, open_store
@@ -119,6 +120,7 @@ class App:
             max_message=irc.max_line,
             ping_interval=config.ping_interval,
             ping_timeout=config.ping_timeout,
+            trusted=TrustedNetworks(config.trusted_proxy),
         )
         plain.opers = irc.opers  # one table of operators (a reload updates it in place)
 

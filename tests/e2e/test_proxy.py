@@ -161,3 +161,42 @@ def test_the_limits_count_the_address_the_proxy_gives(make_server: Callable[...,
     third = raw(server, server.port)
     third.send_raw(proxy_v1("198.51.100.30"))
     third.expect(r"^\* Welcome to ")
+
+
+def test_a_websocket_user_behind_a_trusted_proxy_gets_the_forwarded_address(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    from wsclient import WsClient
+
+    server = make_server(*IRC, *TRUSTED, *OPER)
+    # nginx appends the address it saw to what the client sent: the client's own words stay on the left.
+    web = WsClient(server.port, headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.50"}).register("web")
+    server.wait_log(r"#\d+ is 203\.0\.113\.50 \(X-Forwarded-For from 127\.0\.0\.1:\d+\)")
+    other = WsClient(server.port, headers={"Forwarded": 'for="[2001:db8::50]:4711";proto=https'})
+    other.register("web6")
+    op = oper(server)
+    op.send("WHOIS web")
+    op.expect(r" 311 op web ~web 203\.0\.113\.50 ")
+    op.send("WHOIS web6")
+    op.expect(r" 311 op web6 ~web6 2001:db8::50 ")
+    # A K-line on the forwarded address hits that user, not the proxy's other users.
+    op.send("KLINE 5 *@203.0.113.50 :no")
+    op.expect(r"\(disconnected: web\)$")
+    other.send("PING :here")
+    other.expect(r"PONG \S+ :here$")
+    web.close()
+    other.close()
+
+
+def test_forwarded_headers_from_an_untrusted_peer_are_ignored(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    from wsclient import WsClient
+
+    server = make_server(*IRC, *UNTRUSTED, *OPER)
+    web = WsClient(server.port, headers={"X-Forwarded-For": "203.0.113.50"}).register("web")
+    op = oper(server)
+    op.send("WHOIS web")
+    op.expect(r" 311 op web ~web 127\.0\.0\.1 ")
+    assert not server.find_log(r"203\.0\.113\.50")
+    web.close()
