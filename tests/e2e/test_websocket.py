@@ -95,8 +95,15 @@ def test_text_frames_carry_utf8_only_and_invalid_utf8_in_a_text_frame_closes_100
     server = make_server("--irc-port", "auto")
     web = WsClient(server.port, subprotocols=["text.ircv3.net"]).register("web")
     irc = server.irc("latin")
+    # UTF8ONLY: what is not UTF-8 is refused to its sender, over TCP or over WebSocket (a binary message may
+    # carry any bytes, so it is checked like a TCP line).
     irc.send_raw(b"PRIVMSG web :caf\xe9\r\n")
-    assert web.expect(r"PRIVMSG web :").string.endswith("caf\N{REPLACEMENT CHARACTER}")
+    irc.expect(r"^:\S+ FAIL PRIVMSG INVALID_UTF8 ")
+    web.send(b"PRIVMSG latin :caf\xe9")
+    web.expect(r"^:\S+ FAIL PRIVMSG INVALID_UTF8 ")
+    irc.send("PRIVMSG web :caf\u00e9 ok")
+    assert web.expect(r"PRIVMSG web :").string.endswith("caf\u00e9 ok")
+    assert web.sync() == []
 
     raw = RawWebSocket(server.port, protocols="text.ircv3.net")
     raw.send_text("NICK bad")

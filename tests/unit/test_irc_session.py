@@ -173,3 +173,24 @@ def test_registration_timeout_and_ping() -> None:
     assert registered.take() == []
     registered.session.tick(start + 52)
     assert registered.link.closed is not None and registered.link.closed.startswith("Ping timeout")
+
+
+def test_utf8only_refuses_a_registered_clients_invalid_utf8_to_it_alone() -> None:
+    """UTF8ONLY, as ergo: a line that is not UTF-8 is refused to its sender (FAIL INVALID_UTF8, labeled when
+    it was), instead of reaching the others with U+FFFD in it (or as text a WebSocket could not carry)."""
+    hub, _, connect = make_world()
+    alice = connect("alice", "labeled-response", "batch")
+    bob = connect("bob")
+    assert any("UTF8ONLY" in line for line in alice.send("VERSION"))
+    refused = ":irc.test FAIL PRIVMSG INVALID_UTF8 :Message rejected for containing invalid UTF-8"
+    alice.session.data_received(b"PRIVMSG bob :caf\xe9\r\n")
+    assert alice.take() == [refused]
+    alice.session.data_received(b"@label=x1 PRIVMSG bob :caf\xe9\r\n")
+    assert alice.take() == ["@label=x1 " + refused]
+    alice.session.data_received("PRIVMSG bob :caf\u00e9\r\n".encode())
+    assert bob.take() == [":alice!~u@192.0.2.1 PRIVMSG bob :caf\u00e9"]
+    # Before registration it is let through as before, so that an old client with a Latin-1 real name gets in.
+    carol = IrcClient(hub, alice.session.options)
+    carol.send("NICK carol")
+    carol.session.data_received(b"USER c 0 * :Ren\xe9\r\n")
+    assert any(" 001 carol " in line for line in carol.take())

@@ -184,6 +184,7 @@ class WebSocketSession:
         "opcode",
         "options",
         "partial",
+        "partial_opcode",
         "ping_sent",
         "silent_since",
         "ws",
@@ -206,8 +207,9 @@ class WebSocketSession:
         #: binary.ircv3.net: binary frames out, any bytes; else text frames, UTF-8 only.
         self.binary = binary
         self.opcode = Opcode.BINARY if binary else Opcode.TEXT
-        #: The fragments of a message still coming, and its opcode.
+        #: The fragments of a message still coming (the library bounds their total), and its opcode.
         self.partial: list[bytes] = []
+        self.partial_opcode = Opcode.TEXT
         #: The close code sent when the connection closes (1001 when the server is going away).
         self.close_code = CloseCode.NORMAL_CLOSURE
         self.active = True
@@ -262,6 +264,9 @@ class WebSocketSession:
         """Frames in, the IRC lines they carry out (each with CR LF); control frames are answered here."""
         self.active = True
         ws = self.ws
+        if ws.state is not State.OPEN:  # closing: what comes now is discarded (the close answered, if one)
+            ws.receive_data(data)
+            return b""
         ws.receive_data(data)
         lines: list[bytes] = []
         for event in ws.events_received():
@@ -274,13 +279,13 @@ class WebSocketSession:
                 if frame.fin:
                     self._message(opcode, data, lines)
                 else:
-                    self.partial = [bytes([opcode]), data]
+                    self.partial_opcode = opcode
+                    self.partial = [data]
             elif opcode is Opcode.CONT:
                 self.partial.append(data)
                 if frame.fin:
-                    kind, *parts = self.partial
+                    self._message(self.partial_opcode, b"".join(self.partial), lines)
                     self.partial = []
-                    self._message(Opcode(kind[0]), b"".join(parts), lines)
         if ws.state is not State.OPEN:
             self._closing()
         elif ws.writes:  # pongs

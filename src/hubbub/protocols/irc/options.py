@@ -128,6 +128,7 @@ class IrcOptions:
             f"TARGMAX={targmax}",
             f"TOPICLEN={limits.topic_max}",
             f"USERLEN={USERLEN}",
+            "UTF8ONLY",
             "WHOX",
         ]
 

@@ -187,6 +187,10 @@ class IrcSession:
                 continue
             except ParseError:
                 continue
+            if not raw.isascii() and self.registered and not _is_utf8(raw):
+                # UTF8ONLY (as ergo): what others would get as U+FFFD is refused to its sender instead.
+                self.dispatch(msg, invalid_utf8=True)
+                continue
             self.dispatch(msg)
 
     def eof_received(self) -> None:
@@ -248,7 +252,7 @@ class IrcSession:
 
     # -- dispatch -------------------------------------------------------------------------------------------
 
-    def dispatch(self, msg: Message) -> None:
+    def dispatch(self, msg: Message, *, invalid_utf8: bool = False) -> None:
         verb = msg.verb.upper()
         spec = COMMANDS.get(verb)
         label = None
@@ -259,7 +263,9 @@ class IrcSession:
                 self.replies = []
         try:
             user = self.user
-            if spec is None:
+            if invalid_utf8:
+                self.fail(verb, "INVALID_UTF8", description="Message rejected for containing invalid UTF-8")
+            elif spec is None:
                 if self.registered:
                     self.numeric(n.ERR_UNKNOWNCOMMAND, msg.verb, "Unknown command")
                 else:
@@ -373,6 +379,14 @@ class IrcSession:
             self.variant = variant
             if self.user is not None:
                 self.hub.fanout.variant_changed(self.user)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _has_batch_tag(data: bytes) -> bool:
