@@ -81,6 +81,7 @@ class Link:
     """One connection as a session sees it (see hubbub.protocols.base.Link)."""
 
     secure = False
+    trusted_proxy = False
 
     def __init__(self, world: World, host: str, kind: str) -> None:
         self.world = world
@@ -108,6 +109,11 @@ class Link:
 
     def switch(self, session: Session) -> None:
         self.session = session
+
+    def set_client_address(self, host: str, how: str) -> bool:
+        self.peer_host = host
+        self.trusted_proxy = False
+        return True
 
     def take(self) -> bytes:
         data = flatten(self.out, self) if self.out else b""

@@ -30,6 +30,7 @@ class _Timer:
 
 class Link:
     secure = False
+    trusted_proxy = False
     peer_host = "192.0.2.1"
 
     def __init__(self) -> None:
@@ -51,6 +52,10 @@ class Link:
 
     def switch(self, session: Any) -> None:
         self.session = session
+
+    def set_client_address(self, host: str, how: str) -> bool:
+        self.peer_host = host
+        return True
 
 
 class Chat:

@@ -34,13 +34,16 @@ class WsClient:
         subprotocols: list[str] | None = None,
         origin: str | None = None,
         ssl: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         scheme = "wss" if ssl is not None else "ws"
-        headers = {"Origin": origin} if origin is not None else None
+        headers = dict(headers or {})
+        if origin is not None:
+            headers["Origin"] = origin
         self.conn: ClientConnection = connect(
             f"{scheme}://127.0.0.1:{port}{path}",
             subprotocols=subprotocols,  # type: ignore[arg-type]
-            additional_headers=headers,
+            additional_headers=headers or None,
             open_timeout=TIMEOUT,
             close_timeout=TIMEOUT,
             ssl=ssl,

@@ -29,6 +29,7 @@ from .protocols.base import Link, Session
 from .protocols.http import HttpSession, Request, Response, refuse
 from .protocols.irc import IrcOptions, IrcSession
 from .protocols.plain import PlainOptions, PlainSession
+from .protocols.proxy import TrustedNetworks
 from .protocols.sniff import SniffSession
 from .protocols.websocket import WebSocketOptions, upgrade
 from .store import MEMORY_SPECS, Store, open_store
@@ -106,6 +107,7 @@ class App:
             motd=_read_motd(config.motd),
             password=config.password,
             opers=dict(config.opers),
+            webirc=dict(config.webirc),
             registration_timeout=config.registration_timeout,
             history_replay=config.history_replay,
             ping_interval=config.ping_interval,
@@ -119,6 +121,7 @@ class App:
             max_message=irc.max_line,
             ping_interval=config.ping_interval,
             ping_timeout=config.ping_timeout,
+            trusted=TrustedNetworks(config.trusted_proxy),
         )
         plain.opers = irc.opers  # one table of operators (a reload updates it in place)
 
@@ -314,6 +317,7 @@ class App:
         irc.password = config.password
         irc.opers.clear()
         irc.opers.update(config.opers)
+        irc.webirc = dict(config.webirc)
         irc.registration_timeout = config.registration_timeout
         irc.history_replay = config.history_replay
         irc.ping_interval = config.ping_interval

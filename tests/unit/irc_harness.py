@@ -22,9 +22,14 @@ class MemoryLink:
 
     #: Whether the connection is over TLS (a test sets it to True).
     secure = False
+    #: Whether the client is a trusted proxy or gateway (a test sets it to True).
+    trusted_proxy = False
 
     def __init__(self, host: str = "192.0.2.1") -> None:
         self.peer_host = host
+        #: The addresses set_client_address was given, with how; ``refuse_address``: answer False instead.
+        self.addresses: list[tuple[str, str]] = []
+        self.refuse_address = False
         self.out: list[Queued] = []
         self.closed: str | None = None
         self.session: Session | None = None
@@ -47,6 +52,16 @@ class MemoryLink:
 
     def switch(self, session: Session) -> None:
         self.session = session
+
+    def set_client_address(self, host: str, how: str) -> bool:
+        if self.refuse_address:
+            self.send(f"ERROR :Closing Link: {host} (Too many connections from your address)\r\n".encode())
+            self.close("Too many connections from your address")
+            return False
+        self.addresses.append((host, how))
+        self.peer_host = host
+        self.trusted_proxy = False
+        return True
 
     def take(self) -> list[str]:
         """The lines sent since the last take, without CRLF."""

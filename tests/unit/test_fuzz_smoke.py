@@ -27,6 +27,7 @@ RANDOM_INPUTS = {
     "fuzz_irc_codec": 3000,
     "fuzz_irc_session": 300,
     "fuzz_plain_session": 300,
+    "fuzz_proxy": 2000,
 }
 
 

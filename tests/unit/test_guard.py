@@ -172,3 +172,27 @@ def test_max_clients_zero_follows_the_open_file_limit(monkeypatch: pytest.Monkey
     assert Guard(GuardLimits(max_clients=7)).max_clients == 7
     monkeypatch.setattr(resource, "getrlimit", lambda which: (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     assert default_max_clients() == guard_module.UNLIMITED_CLIENTS
+
+
+def test_a_connection_moves_to_its_real_address() -> None:
+    guard = make(max_per_ip=1, max_clients=2, exempt=("127.0.0.0/8",))
+    proxy = guard.admit("127.0.0.1")
+    assert proxy is EXEMPT and guard.total == 1
+    moved = guard.move(proxy, "203.0.113.7")
+    assert moved.address == "203.0.113.7" and guard.total == 1
+    assert guard.addresses["203.0.113.7"].count == 1
+    # The real address is limited as a direct connection from it would be; the refusal changes nothing.
+    second = guard.admit("127.0.0.1")
+    assert guard.total == 2
+    with pytest.raises(Refused) as info:
+        guard.move(second, "203.0.113.7")
+    assert info.value.kind == "address" and guard.total == 2
+    # The server is full, but a move is no new connection.
+    third = guard.move(second, "203.0.113.8")
+    assert guard.total == 2 and guard.networks[third.network] == 2  # type: ignore[index]
+    # And back: released under the addresses it had last.
+    fourth = guard.move(moved, "127.0.0.2")
+    assert fourth is EXEMPT and guard.addresses["203.0.113.7"].count == 0
+    guard.release(third)
+    guard.release(fourth)
+    assert guard.total == 0 and not guard.networks

@@ -84,3 +84,118 @@ def test_silence_and_eof_mean_a_person() -> None:
     sniff.eof_received()
     assert isinstance(link.session, Recorder) and link.session.name == "plain"
     assert link.session.data == b"partial" and link.session.eof
+
+
+# -- a PROXY protocol header first ---------------------------------------------------------------------------
+
+V1 = b"PROXY TCP4 203.0.113.7 192.0.2.1 40000 6667\r\n"
+V2 = (
+    b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c"
+    + bytes([203, 0, 113, 8])
+    + bytes([192, 0, 2, 1])
+    + (40000).to_bytes(2, "big")
+    + (6667).to_bytes(2, "big")
+)
+
+
+def trusted_sniffer() -> tuple[SniffSession, MemoryLink]:
+    sniff, link = sniffer()
+    link.trusted_proxy = True
+    return sniff, link
+
+
+@pytest.mark.parametrize(("header", "source"), [(V1, "203.0.113.7"), (V2, "203.0.113.8")])
+def test_a_trusted_proxy_header_gives_the_address_and_is_dropped(header: bytes, source: str) -> None:
+    sniff, link = trusted_sniffer()
+    stream = header + b"NICK alice\r\n"
+    for i in range(len(stream)):  # byte by byte: the header is read whole whatever the split
+        sniff.data_received(stream[i : i + 1])
+    assert link.addresses == [(source, "PROXY header")] and link.peer_host == source
+    assert isinstance(link.session, Recorder) and link.session.name == "irc"
+    assert link.session.data == b"NICK alice\r\n"
+
+
+def test_a_header_then_silence_is_a_person_at_the_given_address() -> None:
+    sniff, link = trusted_sniffer()
+    sniff.data_received(V1)
+    assert link.session is None
+    sniff._silence()
+    assert isinstance(link.session, Recorder) and link.session.name == "plain" and link.session.data == b""
+    assert link.peer_host == "203.0.113.7"
+
+
+def test_unknown_and_local_keep_the_proxy_address() -> None:
+    sniff, link = trusted_sniffer()
+    sniff.data_received(b"PROXY UNKNOWN\r\nhello\n")
+    assert link.addresses == [] and link.peer_host == "192.0.2.1"
+    assert isinstance(link.session, Recorder) and link.session.data == b"hello\n"
+    sniff, link = trusted_sniffer()
+    sniff.data_received(b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00")
+    sniff.data_received(b"hi\n")
+    assert link.addresses == [] and isinstance(link.session, Recorder) and link.session.data == b"hi\n"
+
+
+@pytest.mark.parametrize("header", [V1, V2, b"PROXY junk\r\n"])
+def test_an_untrusted_peer_is_refused(header: bytes) -> None:
+    sniff, link = sniffer()
+    sniff.data_received(header + b"NICK mallory\r\n")
+    assert link.session is None and link.addresses == []
+    assert link.take() == ["ERROR :Closing Link: 192.0.2.1 (Bad or unauthorized PROXY command)"]
+    assert link.closed == "PROXY header from an untrusted address"
+    sniff.data_received(b"more")  # nothing more is read
+    assert link.session is None
+
+
+def test_a_header_inside_tls_is_refused() -> None:
+    sniff, link = trusted_sniffer()
+    link.secure = True
+    sniff.data_received(V1)
+    assert link.closed == "PROXY header inside TLS" and link.addresses == []
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n", b"PROXY UNKNOWN" + b"x" * 120, b"\r\n\r\n\x00\r\nQUIT\n\x31"],
+)
+def test_a_bad_header_from_a_trusted_proxy_is_refused(stream: bytes) -> None:
+    sniff, link = trusted_sniffer()
+    sniff.data_received(stream + b"\x00" * 16)
+    assert link.session is None and link.closed is not None and link.closed.startswith("bad PROXY header")
+
+
+def test_an_incomplete_header_is_never_chat() -> None:
+    sniff, link = trusted_sniffer()
+    sniff.data_received(V1[:20])
+    sniff._silence()
+    assert link.session is None and link.closed == "incomplete PROXY header"
+    sniff, link = trusted_sniffer()
+    sniff.data_received(V1[:20])
+    sniff.eof_received()
+    assert link.session is None and link.closed == "incomplete PROXY header"
+
+
+def test_an_address_the_limits_refuse_stops_the_sniffer() -> None:
+    sniff, link = trusted_sniffer()
+    link.refuse_address = True
+    sniff.data_received(V1 + b"NICK a\r\n")
+    assert link.session is None and link.closed == "Too many connections from your address"
+
+
+def test_people_whose_first_word_starts_like_proxy_are_people() -> None:
+    sniff, link = trusted_sniffer()
+    sniff.data_received(b"P")
+    sniff.data_received(b"ROXIMITY is nice\n")
+    assert isinstance(link.session, Recorder) and link.session.data == b"PROXIMITY is nice\n"
+    # An empty line could begin a version 2 signature: the next bytes (or the silence) tell.
+    sniff, link = sniffer()
+    sniff.data_received(b"\r\n")
+    assert link.session is None
+    sniff.data_received(b"hello\n")
+    assert isinstance(link.session, Recorder) and link.session.name == "plain"
+    assert link.session.data == b"\r\nhello\n"
+
+
+def test_webirc_first_picks_irc() -> None:
+    sniff, link = sniffer()
+    sniff.data_received(b"WEBIRC pw thelounge host 203.0.113.7\r\n")
+    assert isinstance(link.session, Recorder) and link.session.name == "irc"

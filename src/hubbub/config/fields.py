@@ -28,6 +28,7 @@ from .kinds import (
     OptionalPort,
     OptionalText,
     Origins,
+    Passwords,
     RedisUrl,
     Room,
     Secret,
@@ -51,6 +52,8 @@ SECTIONS: dict[str, str] = {
     "tls": "TLS",
     "chat": "chat",
     "opers": "IRC operators",
+    "proxies": "proxies and web gateways",
+    "webirc": "WEBIRC gateways",
     "storage": "storage",
     "timeouts": "timeouts",
     "limits": "limits",
@@ -182,6 +185,28 @@ class Config:
         "an IRC operator account (repeatable)",
         "NAME:PASSWORD",
         flag="--oper",
+    )
+    # -- proxies and web gateways ---------------------------------------------------------------------------
+    #: Networks whose connections may say who their client is: a PROXY protocol header (any listener), the
+    #: IRC WEBIRC command, X-Forwarded-For / Forwarded on a WebSocket upgrade. Empty: nobody may.
+    trusted_proxy: tuple[str, ...] = _opt(
+        (),
+        Networks(),
+        "proxies",
+        "a proxy or web gateway whose PROXY header, WEBIRC or X-Forwarded-For gives the client's address"
+        " (repeatable; default: none)",
+        "CIDR",
+        live=False,
+    )
+    # -- WEBIRC gateways ------------------------------------------------------------------------------------
+    #: WEBIRC gateways: (name, password) pairs; a password may be a scrypt hash. A gateway must also connect
+    #: from a --trusted-proxy network.
+    webirc: tuple[tuple[str, str], ...] = _opt(
+        (),
+        Passwords("a gateway"),
+        "webirc",
+        "a WEBIRC gateway and its password (repeatable; it must connect from a --trusted-proxy network)",
+        "NAME:PASSWORD",
     )
     # -- storage --------------------------------------------------------------------------------------------
     #: The store (accounts, history, registered rooms): a SQLite file, or ":memory:" to keep nothing.

@@ -29,6 +29,7 @@ __all__ = [
     "OptionError",
     "OptionalPort",
     "OptionalText",
+    "Passwords",
     "Port",
     "ReadableFile",
     "RedisUrl",
@@ -292,13 +293,17 @@ class OptionalPort(Kind):
         return "off" if value is None else str(value)
 
 
-class Opers(Kind):
-    """IRC operators: ``--oper NAME:PASSWORD`` (repeated), or the ``[opers]`` table of ``name = "password"``.
-    A password may be given as a scrypt hash (``hubbub hash-password``)."""
+class Passwords(Kind):
+    """Names with a password each: ``--flag NAME:PASSWORD`` (repeated), or a table of ``name = "password"``
+    that is a section of its own. A password may be given as a scrypt hash (``hubbub hash-password``).
+    ``who``: what a name is, in the messages ("an operator")."""
 
     what = "a table of NAME = PASSWORD"
     repeated = True
     secret = True
+
+    def __init__(self, who: str) -> None:
+        self.who = who
 
     def from_text(self, text: str) -> Any:
         name, sep, password = text.partition(":")
@@ -316,7 +321,7 @@ class Opers(Kind):
 
     def _entry(self, name: str, password: object) -> tuple[str, str]:
         if not name or any(ch.isspace() or not ch.isprintable() for ch in name):
-            raise OptionError("an operator name cannot be empty or hold spaces", show(name))
+            raise OptionError(f"{self.who} name cannot be empty or hold spaces", show(name))
         if not isinstance(password, str):
             raise OptionError(f"must be a password or a scrypt hash, not {_type_name(password)}", name)
         if not password:
@@ -325,6 +330,14 @@ class Opers(Kind):
 
     def show_default(self, value: Any) -> str | None:
         return None
+
+
+class Opers(Passwords):
+    """IRC operators: ``--oper NAME:PASSWORD`` (repeated), or the ``[opers]`` table of
+    ``name = "password"``."""
+
+    def __init__(self) -> None:
+        super().__init__("an operator")
 
 
 class Networks(Kind):

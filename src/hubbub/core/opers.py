@@ -1,4 +1,4 @@
-"""Server operators: checking an OPER password, for every protocol.
+"""Server operators: checking an OPER password, for every protocol (and any configured secret: WEBIRC's).
 
 The configuration names each operator with a password, given either as a scrypt hash (``scrypt$...``, from
 ``hubbub hash-password``: the form to use) or, for compatibility, in clear text. A clear-text password is
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .hub import Hub
     from .model import User
 
-__all__ = ["check_oper", "is_hash"]
+__all__ = ["check_oper", "check_secret", "is_hash"]
 
 log = logging.getLogger("hubbub.oper")
 
@@ -54,8 +54,14 @@ def check_oper(
             log.warning("OPER failed: wrong password from %s for operator %s", who, name)
         done(ok)
 
+    check_secret(hub, expected, password, checked)
+
+
+def check_secret(hub: Hub, expected: str, password: str, done: Callable[[bool], None]) -> None:
+    """Whether ``password`` is ``expected`` (a configured password, or its scrypt hash): ``done(ok)`` at once
+    (a constant-time comparison), or later for a hash (checked off the loop with ``hub.run_blocking``)."""
     if is_hash(expected):
-        hub.run_blocking(lambda: verify_password(password, expected), checked)
+        hub.run_blocking(lambda: verify_password(password, expected), done)
     else:
         given = password.encode("utf-8", "surrogatepass")
-        checked(hmac.compare_digest(given, expected.encode("utf-8", "surrogatepass")))
+        done(hmac.compare_digest(given, expected.encode("utf-8", "surrogatepass")))

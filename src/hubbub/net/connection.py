@@ -69,7 +69,9 @@ class Connection(asyncio.BufferedProtocol):
         "state",
         "stats",
         "ticket",
+        "tls",
         "transport",
+        "trusted_proxy",
     )
 
     def __init__(self, state: NetState, factory: SessionFactory, kind: str) -> None:
@@ -97,10 +99,16 @@ class Connection(asyncio.BufferedProtocol):
         self.sendq = state.sendq
         self.reason = ""
         self.kind = kind
-        #: Whether the connection is over TLS (set by the listener that accepted it).
+        #: Whether the transport is TLS (set by the listener that accepted it).
+        self.tls = False
+        #: Whether the client's connection is over TLS: this one's, or as a trusted gateway says (WEBIRC).
         self.secure = False
+        #: The client as the log shows it (address and port; behind a proxy, the proxy's after "via").
         self.peer = "?"
+        #: The client's address: the TCP peer's, or the one a trusted proxy gave (set_client_address).
         self.peer_host = "unknown"
+        #: Whether peer_host is in --trusted-proxy (see protocols.proxy).
+        self.trusted_proxy = False
         self.close_timer: asyncio.TimerHandle | None = None
         #: The connection's place in the limits' counts (None: not admitted, or released).
         self.ticket: Ticket | None = None
@@ -117,6 +125,7 @@ class Connection(asyncio.BufferedProtocol):
         if isinstance(peername, tuple):
             host = self.peer_host = str(peername[0])
             self.peer = f"[{host}]:{peername[1]}" if ":" in host else f"{host}:{peername[1]}"
+            self.trusted_proxy = host in self.state.trusted
         if not self.state.admission.attach(self):
             return  # refused (see refuse): no session
         session = self.session = self.factory(self)
@@ -158,7 +167,7 @@ class Connection(asyncio.BufferedProtocol):
         flood = self.flood
         if flood is not None and flood.held:
             flood.eof = True  # after the held input (see _release)
-            return not self.secure
+            return not self.tls
         session = self.session
         if session is not None and self.open:
             self._guard(session.eof_received)
@@ -166,7 +175,7 @@ class Connection(asyncio.BufferedProtocol):
             self.close("connection closed")
         # Keep the transport open: close() flushes our output before closing it. (A TLS transport closes
         # itself after flushing what was written, and warns if asked to stay open.)
-        return not self.secure
+        return not self.tls
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.reason:
@@ -306,6 +315,11 @@ class Connection(asyncio.BufferedProtocol):
                 self._guard(callback)
 
         return self.loop.call_later(delay, fire)
+
+    def set_client_address(self, host: str, how: str) -> bool:
+        """The client is at ``host``, as a trusted proxy or gateway says: counted there by the limits
+        (:meth:`~hubbub.net.state.Admission.move`), and shown there from now on."""
+        return self.state.admission.move(self, host, how)
 
     def switch(self, session: Session) -> None:
         self.session = session

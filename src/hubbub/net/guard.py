@@ -192,9 +192,25 @@ class Guard:
         self.total += 1
         return Ticket(key, network)
 
+    def move(self, ticket: Ticket, host: str) -> Ticket:
+        """Count a live connection (of ``ticket``) under ``host`` instead, the client's real address a trusted
+        proxy gave: ``host`` is checked as a new connection from it would be, but for the total, which already
+        counts this one. Return the new ticket; :class:`Refused` leaves the connection counted as it was."""
+        self.total -= 1
+        try:
+            moved = self.admit(host)
+        except Refused:
+            self.total += 1
+            raise
+        self._uncount(ticket)
+        return moved
+
     def release(self, ticket: Ticket) -> None:
         """The connection of ``ticket`` is gone."""
         self.total -= 1
+        self._uncount(ticket)
+
+    def _uncount(self, ticket: Ticket) -> None:
         key = ticket.address
         if key is None:
             return

@@ -15,9 +15,10 @@ import time
 
 from ..config import Config
 from ..protocols.base import SessionFactory
+from ..protocols.proxy import TrustedNetworks
 from .connection import Connection
 from .flood import Flood, FloodLimits
-from .guard import EXEMPT, Guard, GuardLimits, Refused
+from .guard import EXEMPT, Guard, GuardLimits, Refused, closing_line
 from .output import OutputScheduler
 from .state import NetState
 from .stats import NetStats
@@ -44,7 +45,13 @@ class Server:
         self.config = config
         self.loop = asyncio.get_running_loop()
         self.state = NetState(
-            self.loop, output, stats, self, sendq=config.sendq, close_timeout=config.shutdown_timeout
+            self.loop,
+            output,
+            stats,
+            self,
+            sendq=config.sendq,
+            close_timeout=config.shutdown_timeout,
+            trusted=TrustedNetworks(config.trusted_proxy),
         )
         self.connections: set[Connection] = set()
         self.listeners: list[asyncio.AbstractServer] = []
@@ -109,7 +116,7 @@ class Server:
 
         def connection() -> Connection:
             conn = Connection(state, factory, kind)
-            conn.secure = secure
+            conn.tls = conn.secure = secure
             return conn
 
         listener = await self.loop.create_server(
@@ -161,6 +168,36 @@ class Server:
         conn.id = self._ids
         self.connections.add(conn)
         log.info("#%d connected from %s (%s)", conn.id, conn.peer, conn.kind)
+        return True
+
+    def move(self, conn: Connection, host: str, how: str) -> bool:
+        """Count ``conn`` under the address ``host`` a trusted proxy gave for its client (``how``), and
+        release its place under the proxy's address; the new address is checked against the limits as a new
+        connection from it would be (False: refused, told why, closing)."""
+        old = conn.ticket
+        if old is None or not conn.open:
+            return False
+        try:
+            ticket = self.guard.move(old, host)
+        except Refused as refusal:
+            log.info("#%d refused %s (%s from %s): %s", conn.id, host, how, conn.peer, refusal.message)
+            conn.send(closing_line(host, refusal.message))
+            conn.close(refusal.message)
+            return False
+        conn.ticket = ticket
+        flood = conn.flood
+        if ticket is EXEMPT:
+            if flood is not None and not flood.held and flood.timer is None:
+                conn.flood = None
+        elif flood is None and self.flood_limits is not None:
+            session = conn.session
+            if session is None or not session.exempt_from_flood:
+                conn.flood = Flood(self.flood_limits)
+        shown = f"[{host}]" if ":" in host else host
+        log.info("#%d is %s (%s from %s)", conn.id, shown, how, conn.peer)
+        conn.peer = f"{shown} via {conn.peer}"
+        conn.peer_host = host
+        conn.trusted_proxy = host in self.state.trusted
         return True
 
     def detach(self, conn: Connection) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Protocol
 
+from ..protocols.proxy import TrustedNetworks
 from .output import OutputScheduler
 from .stats import NetStats
 
@@ -29,13 +30,19 @@ class Admission(Protocol):
         """Admit a new connection (False: it was refused, told why and closed)."""
         ...
 
+    def move(self, conn: Connection, host: str, how: str) -> bool:
+        """Count an admitted connection under its client's real address ``host`` (given by a trusted proxy:
+        ``how``) rather than the one it came from (False: the limits refused that address; the client was
+        told why and the connection is closing)."""
+        ...
+
     def detach(self, conn: Connection) -> None:
         """The connection is gone (nothing if it was never admitted)."""
         ...
 
 
 class NetState:
-    __slots__ = ("admission", "close_timeout", "loop", "output", "read_view", "sendq", "stats")
+    __slots__ = ("admission", "close_timeout", "loop", "output", "read_view", "sendq", "stats", "trusted")
 
     def __init__(
         self,
@@ -46,6 +53,7 @@ class NetState:
         *,
         sendq: int,
         close_timeout: float,
+        trusted: TrustedNetworks | None = None,
     ) -> None:
         self.loop = loop
         self.output = output
@@ -57,3 +65,5 @@ class NetState:
         self.sendq = sendq
         #: Seconds a closing connection's peer has to take the last bytes before the transport is aborted.
         self.close_timeout = close_timeout
+        #: The --trusted-proxy networks: who may say who its client is (a PROXY header, WEBIRC...).
+        self.trusted = trusted if trusted is not None else TrustedNetworks()

@@ -41,14 +41,27 @@ class Link(Protocol):
 
     #: The ordered output queue of this loop turn (the hub's fan-out appends batches to it directly).
     out: list[Queued]
-    #: Whether the connection is over TLS (IRC: WHOIS 671, the sts policy shown).
+    #: Whether the client's connection is over TLS (IRC: WHOIS 671, the sts policy shown); a trusted web
+    #: gateway may say so for its client (WEBIRC ``secure``).
     secure: bool
+    #: Whether the client's address (the TCP peer, or the address a trusted proxy gave for it) is in
+    #: ``--trusted-proxy``: a proxy or gateway that may say who its client is.
+    trusted_proxy: bool
     #: The framing of the connection's bytes (None: none, the session reads and writes the stream).
     codec: Codec | None
 
     @property
     def peer_host(self) -> str:
-        """The peer's address (IP), used as the user's host."""
+        """The client's address (IP), used as the user's host: the TCP peer's, or the one a trusted proxy or
+        gateway gave (see set_client_address)."""
+        ...
+
+    def set_client_address(self, host: str, how: str) -> bool:
+        """The client is at ``host`` (an IP address), as a trusted proxy or gateway says (``how``: "PROXY
+        header", "WEBIRC gateway NAME"...): from now on it is the connection's address everywhere (the
+        per-address limits count the connection there, K-lines and bans match it, the log shows it). False:
+        the limits refused that address; the client was told why and the connection is closing, so the
+        session must stop."""
         ...
 
     def send(self, data: bytes) -> None:

@@ -6,6 +6,11 @@ bytes until a line arrives or ``delay`` seconds pass, then hands the connection 
 line is an HTTP request line: it must never become chat, see protocols.http), an IRC session (the first word
 is an IRC registration command) or the ``other`` session (anything else, or silence: plain text on the
 plain-text port, IRC on the IRC port), replaying what it held.
+
+Before any of that, a connection may begin with a PROXY protocol header (:mod:`.proxy`): from a trusted proxy
+(``Link.trusted_proxy``) it is read and dropped, and the client's address it gives becomes the connection's;
+from anyone else, or inside TLS (a proxy sends it before the handshake: the network layer reads it there),
+the connection is refused, as ergo refuses it ("Bad or unauthorized PROXY command").
 """
 
 from __future__ import annotations
@@ -13,18 +18,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
+from ..wire.irc import line
 from .base import Link, Session
 from .http import is_request_line
+from .proxy import ProxyError, parse_proxy, proxy_start
 
 __all__ = ["IRC_FIRST_WORDS", "SniffSession"]
 
-IRC_FIRST_WORDS = frozenset({b"CAP", b"NICK", b"USER", b"PASS"})
+IRC_FIRST_WORDS = frozenset({b"CAP", b"NICK", b"USER", b"PASS", b"WEBIRC"})
+#: What a client is told when its PROXY header is not honoured (ergo's words).
+BAD_PROXY = "Bad or unauthorized PROXY command"
 #: Bytes to look at before deciding anyway.
 SNIFF_LIMIT = 1024
 
 
 class SniffSession:
-    __slots__ = ("buffer", "decided", "http", "irc", "link", "other", "timer")
+    __slots__ = ("buffer", "decided", "http", "irc", "link", "other", "proxy_done", "timer")
 
     protocol: ClassVar[str] = "sniff"
     #: Nothing is decided yet, nobody is an operator.
@@ -45,13 +54,19 @@ class SniffSession:
         self.http = http
         self.buffer = b""
         self.decided = False
+        #: Whether the start of the stream was checked for a PROXY header (and any header taken).
+        self.proxy_done = False
         self.timer = link.call_later(delay, self._silence)
 
     def start(self) -> None:
         pass
 
     def data_received(self, data: bytes) -> None:
+        if self.decided:
+            return
         self.buffer += data
+        if not self.proxy_done and not self._proxy_header():
+            return
         end = self.buffer.find(b"\n")
         if end >= 0 or len(self.buffer) >= SNIFF_LIMIT:
             first = self.buffer[: end if end >= 0 else SNIFF_LIMIT]
@@ -65,6 +80,9 @@ class SniffSession:
             self._decide(self.irc if word in IRC_FIRST_WORDS else self.other)
 
     def eof_received(self) -> None:
+        if not self.proxy_done and proxy_start(self.buffer):
+            self._refuse("incomplete PROXY header")  # never replayed as chat
+            return
         self._decide(self.other, eof=True)
 
     def connection_lost(self, reason: str) -> None:
@@ -78,7 +96,54 @@ class SniffSession:
 
     def _silence(self) -> None:
         if not self.decided:
+            if not self.proxy_done and proxy_start(self.buffer):
+                self._refuse("incomplete PROXY header")
+                return
             self._decide(self.other)
+
+    def _proxy_header(self) -> bool:
+        """Look for a PROXY header at the start of the stream, take it if it may be honoured; whether the
+        rest can be sniffed now (False: more bytes are needed, or the connection was refused)."""
+        start = proxy_start(self.buffer)
+        if start is None:
+            return False
+        if not start:
+            self.proxy_done = True
+            return True
+        link = self.link
+        if link.secure:
+            self._refuse("PROXY header inside TLS")
+            return False
+        if not link.trusted_proxy:
+            self._refuse("PROXY header from an untrusted address")
+            return False
+        try:
+            header = parse_proxy(self.buffer)
+        except ProxyError as exc:
+            self._refuse(f"bad PROXY header: {exc}")
+            return False
+        if header is None:
+            return False
+        self.proxy_done = True
+        self.buffer = self.buffer[header.length :]
+        source = header.source
+        if source is None or source == link.peer_host:
+            return True
+        if not link.set_client_address(source, "PROXY header"):
+            self._stop()
+            return False
+        return True
+
+    def _refuse(self, why: str) -> None:
+        """Close the connection, telling the client its PROXY header is not honoured."""
+        self._stop()
+        self.link.send(line(f"ERROR :Closing Link: {self.link.peer_host} ({BAD_PROXY})"))
+        self.link.close(why)
+
+    def _stop(self) -> None:
+        self.decided = True
+        self.timer.cancel()
+        self.buffer = b""
 
     def _decide(self, factory: Callable[[Link], Session], *, eof: bool = False) -> None:
         if self.decided:

@@ -5,7 +5,9 @@ A browser's HTTP request with ``Upgrade: websocket`` at ``/`` or ``/socket`` (se
 completes the handshake with the websockets library's sans-I/O :class:`~websockets.server.ServerProtocol`
 (which also validates the request), picks the subprotocol (``text.ircv3.net`` or ``binary.ircv3.net``, in the
 client's order of preference; a client that offers neither gets text) and hands the connection to a
-:class:`WebSocketSession`.
+:class:`WebSocketSession`. Behind a reverse proxy in ``--trusted-proxy`` (nginx, Caddy), the client's address
+is the one its ``X-Forwarded-For`` or ``Forwarded`` header gives (:func:`hubbub.protocols.proxy.real_client`),
+and becomes the connection's before the session starts.
 
 The WebSocket is a framing between the connection's bytes and an :class:`~hubbub.protocols.irc.IrcSession`'s:
 the session is the connection's :class:`~hubbub.protocols.base.Codec`.
@@ -44,6 +46,7 @@ from websockets.typing import Subprotocol
 from ..core.fanout import Batch, Queued
 from .base import Link, Session
 from .http import Request, Response
+from .proxy import TrustedNetworks, real_client
 
 __all__ = [
     "BINARY",
@@ -90,6 +93,8 @@ class WebSocketOptions:
     max_message: int = MAX_MESSAGE_SLACK
     ping_interval: float = 90.0
     ping_timeout: float = 60.0
+    #: The --trusted-proxy networks, whose forwarded headers say who the client is.
+    trusted: TrustedNetworks = field(default_factory=TrustedNetworks)
     #: Counts, for the metrics and the tests' logs.
     refused: dict[str, int] = field(default_factory=dict)
 
@@ -155,6 +160,12 @@ def upgrade(
     response = ws.accept(parsed[0])
     if response.status_code != 101:
         return Response(response.status_code, bytes(response.body or b"bad WebSocket handshake\n"))
+    if link.trusted_proxy:
+        client = real_client(link.peer_host, request.headers, options.trusted)
+        if client != link.peer_host:
+            how = "X-Forwarded-For" if "x-forwarded-for" in headers else "Forwarded"
+            if not link.set_client_address(client, how):
+                return Response(403, b"403 forbidden: too many connections\n")  # the link is closing
     ws.send_response(response)
     link.send(Raw(b"".join(ws.data_to_send())))
     binary = ws.subprotocol == BINARY

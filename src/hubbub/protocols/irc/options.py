@@ -27,6 +27,8 @@ class IrcOptions:
     password: str = ""
     #: Operator name -> password.
     opers: dict[str, str] = field(default_factory=dict)
+    #: WEBIRC gateway name -> password (the gateway must also connect from --trusted-proxy).
+    webirc: dict[str, str] = field(default_factory=dict)
     registration_timeout: float = 60.0
     #: Lines of a channel's history replayed on JOIN to clients without draft/chathistory (0: none).
     history_replay: int = 20

@@ -112,6 +112,7 @@ class IrcSession:
         "user",
         "username",
         "variant",
+        "webirc",
     )
 
     protocol: ClassVar[str] = "irc"
@@ -154,6 +155,8 @@ class IrcSession:
         self.auth_pending: object | None = None
         #: Server notices that came before the welcome burst (nickname protection), sent right after it.
         self.held: list[bytes] = []
+        #: WEBIRC: none yet (0), its password being checked (registration waits), done (commands.gateways).
+        self.webirc = 0
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from ..session import IrcSession
 
 
+#: IrcSession.webirc: no WEBIRC yet (0), its password being checked (registration waits), or done
+#: (commands.gateways).
+WEBIRC_PENDING = 1
+WEBIRC_DONE = 2
+
 _USERNAME_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
@@ -145,11 +150,11 @@ def server_password_ok(session: IrcSession) -> bool:
 
 def try_register(session: IrcSession) -> None:
     """Complete registration once NICK and USER are in, capability negotiation has ended and no password
-    check is in flight (its answer calls this again). A SASL exchange still waiting for the client's data is
-    aborted (906), as the IRCv3 sasl specification asks."""
+    check (an account's, a WEBIRC gateway's) is in flight (its answer calls this again). A SASL exchange
+    still waiting for the client's data is aborted (906), as the IRCv3 sasl specification asks."""
     if session.registered or not session.nick or not session.username or session.cap_negotiating:
         return
-    if session.auth_pending is not None or session.closing:
+    if session.auth_pending is not None or session.webirc == WEBIRC_PENDING or session.closing:
         return
     if session.sasl_mech:
         session.sasl_mech = session.sasl_data = ""
