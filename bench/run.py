@@ -59,10 +59,11 @@ def listening(port: int) -> bool:
 
 
 def build_loadgen() -> Path:
-    source = BENCH / "loadgen.c"
-    if not LOADGEN.exists() or LOADGEN.stat().st_mtime < source.stat().st_mtime:
+    sources = [BENCH / name for name in ("loadgen.c", "client.c", "ws.c")]
+    newest = max(path.stat().st_mtime for path in [*sources, BENCH / "loadgen.h", BENCH / "ws.h"])
+    if not LOADGEN.exists() or LOADGEN.stat().st_mtime < newest:
         LOADGEN.parent.mkdir(exist_ok=True)
-        subprocess.run(["cc", "-O2", "-Wall", "-o", str(LOADGEN), str(source)], check=True)
+        subprocess.run(["cc", "-O2", "-Wall", "-o", str(LOADGEN), *map(str, sources)], check=True)
     return LOADGEN
 
 
