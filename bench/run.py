@@ -85,7 +85,7 @@ def pinned(cpu: str, cmd: list[str]) -> list[str]:
 @dataclass
 class Server:
     name: str
-    proto: str  # irc | plain | raw
+    proto: str  # irc | plain | raw | ws (IRC over WebSocket)
     room: str = "#bench"
     note: str = ""
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="hubbub-bench-")))
@@ -168,7 +168,7 @@ class Hubbub(Server):
         ports = (
             ["--port", str(other), "--irc-port", str(port)] if self.proto == "irc" else ["--port", str(port)]
         )
-        if self.proto == "plain":
+        if self.proto in ("plain", "ws"):  # WebSocket is on the plain-text port (an HTTP upgrade)
             ports += ["--irc-port", "0"]
         return [
             sys.executable,
@@ -251,6 +251,9 @@ BASELINE = "hubbub-base"
 SERVERS: dict[str, Server] = {
     "hubbub-irc": Hubbub("hubbub-irc", "irc"),
     "hubbub-plain": Hubbub("hubbub-plain", "plain", room="#lobby"),
+    # IRC over WebSocket (GET /socket, text.ircv3.net) on the plain-text port: against hubbub-irc, what the
+    # framing costs
+    "hubbub-ws": Hubbub("hubbub-ws", "ws"),
     # the same without recording history: what history costs
     "hubbub-irc-nohist": Hubbub("hubbub-irc-nohist", "irc", extra=("--no-history", "--db", ":memory:")),
     "relay": Script("relay", "relay.py", note="bare asyncio relay: the ceiling"),
@@ -303,6 +306,50 @@ def measure(server: Server, scenario: str, args: list[str], timeout: float) -> d
         return result
 
 
+#: Clients connected and gone before an idle measurement: what the first ones cost once (imports, caches) is
+#: then out of the per-client figure.
+IDLE_WARMUP = 50
+
+
+def measure_idle(server: Server, args: list[str], timeout: float) -> dict[str, Any]:
+    """The server's memory per idle client: RSS with the clients connected and idle (read while the load
+    generator holds them, after it says so), less RSS after a warm-up (IDLE_WARMUP clients that came and
+    went)."""
+    with server.run() as (proc, port):
+        pid = server_pid(proc)
+        warm = ["--clients", str(IDLE_WARMUP), "--hold", "0", "--deadline", "30"]
+        warmed = loadgen("capacity", port, server, timeout, *warm)
+        if "error" in warmed:
+            return {"error": f"warm-up: {warmed['error']}"}
+        time.sleep(1.0)
+        rss0, cpu0, t0 = rss_kb(pid), cpu_time(pid), time.monotonic()
+        cmd = [str(LOADGEN), "capacity", "--port", str(port), "--proto", server.proto, *args]
+        pipe = subprocess.PIPE
+        gen = subprocess.Popen(pinned(CPU_LOAD, cmd), stdout=pipe, stderr=pipe, text=True)
+        try:
+            assert gen.stderr is not None
+            holding = any(line.startswith("loadgen: holding") for line in gen.stderr)
+            # the stream ends when it exits, so this read waited for the mark (or the end): sample now
+            samples = []
+            if holding and gen.poll() is None:
+                time.sleep(1.0)
+                samples.append(rss_kb(pid))
+            out, _ = gen.communicate(timeout=timeout)
+        finally:
+            if gen.poll() is None:
+                gen.kill()
+                gen.wait()
+        if not samples or not out.strip():
+            return {"error": f"no idle measurement (loadgen exit {gen.returncode})"}
+        result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+        result["server_rss_kb_before"] = rss0
+        result["server_rss_kb"] = samples[-1]
+        result["server_cpu"] = round(cpu_time(pid) - cpu0, 3)
+        result["wall"] = round(time.monotonic() - t0, 3)
+        result["warmup_clients"] = IDLE_WARMUP
+        return result
+
+
 @dataclass
 class Plan:
     label: str
@@ -310,7 +357,9 @@ class Plan:
     args: list[str]
     metric: str  # the figure compared between servers
     higher_is_better: bool = True
-    protos: tuple[str, ...] = ("irc", "plain", "raw")
+    protos: tuple[str, ...] = ("irc", "plain", "raw", "ws")
+    #: Measure the server's memory while the clients are held (measure_idle) instead of around the run.
+    idle: bool = False
 
 
 def plans(quick: bool, max_clients: int) -> list[Plan]:
@@ -345,7 +394,7 @@ def plans(quick: bool, max_clients: int) -> list[Plan]:
             "pingpong",
             ["--clients", "200" if quick else "1000", "--duration", d],
             "delivered_per_s",
-            protos=("irc", "plain"),
+            protos=("irc", "plain", "ws"),
         ),
     ]
     for count in [1000] if quick else [5000, max_clients]:
@@ -356,16 +405,28 @@ def plans(quick: bool, max_clients: int) -> list[Plan]:
                 ["--clients", str(count), "--hold", "1", "--deadline", "120"],
                 "rss_per_client_kb",
                 False,
-                protos=("irc", "plain"),
+                protos=("irc", "plain", "ws"),
             )
         )
+    idle = 1000 if quick else 5000
+    out.append(
+        Plan(
+            f"idle C={idle}",
+            "capacity",
+            ["--clients", str(idle), "--hold", "3", "--deadline", "120", "--marks", "1"],
+            "rss_per_client_kb",
+            False,
+            protos=("irc", "ws"),
+            idle=True,
+        )
+    )
     out.append(
         Plan(
             "churn",
             "churn",
             ["--concurrency", "50", "--duration", d],
             "cycles_per_s",
-            protos=("irc", "plain"),
+            protos=("irc", "plain", "ws"),
         )
     )
     return out
@@ -431,7 +492,10 @@ def main() -> int:
             timeout = 300.0
             print(f"{plan.label:<24} {server.name:<13}", end=" ", flush=True)
             try:
-                result = measure(server, plan.scenario, plan.args, timeout)
+                if plan.idle:
+                    result = measure_idle(server, plan.args, timeout)
+                else:
+                    result = measure(server, plan.scenario, plan.args, timeout)
             except (RuntimeError, subprocess.TimeoutExpired) as exc:
                 result = {"error": str(exc)}
             value = summarise(plan, result)
@@ -485,7 +549,8 @@ def print_table(table: dict[str, dict[str, float | None]], all_plans: list[Plan]
                 continue
             ratio = base / value if plan.higher_is_better else value / base
             parts.append(f"{name} {ratio:.2f}x")
-        print(f"  {label:<24} " + ", ".join(parts))
+        if parts:
+            print(f"  {label:<24} " + ", ".join(parts))
     against_base = []
     for label, row in table.items():
         now, before = row.get("hubbub-irc"), row.get(BASELINE)
@@ -495,6 +560,14 @@ def print_table(table: dict[str, dict[str, float | None]], all_plans: list[Plan]
     if against_base:
         print(f"hubbub-irc against {BASELINE} in the same run (>1 means this checkout is better)")
         print("\n".join(against_base))
+    framing = []
+    for label, row in table.items():
+        irc, web = row.get("hubbub-irc"), row.get("hubbub-ws")
+        if irc and web:
+            framing.append(f"  {label:<24} {web / irc:.2f}x   ({metric[label].metric})")
+    if framing:
+        print("hubbub-ws / hubbub-irc in the same run (IRC over WebSocket against IRC over TCP, as is):")
+        print("\n".join(framing))
     costs = []
     for label, row in table.items():
         on, off = row.get("hubbub-irc"), row.get("hubbub-irc-nohist")
