@@ -157,6 +157,10 @@ def upgrade(
     if response.status_code != 101:
         return Response(response.status_code, bytes(response.body or b"bad WebSocket handshake\n"))
     ws.send_response(response)
+    # The protocol's parser keeps the request it parsed as long as the connection lives (a local of its
+    # suspended generator); nothing reads its headers after the accept, and they are half a WebSocket
+    # client's memory when idle.
+    parsed[0].headers.clear()
     link.send(Raw(b"".join(ws.data_to_send())))
     binary = ws.subprotocol == BINARY
     return WebSocketSession(link, ws, irc, options, binary=binary)
