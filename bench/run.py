@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""hubbub's benchmark: hubbub (IRC and plain text) against the seed chat room, a bare relay (the ceiling),
-miniircd, ngircd and ergo (when installed), on 127.0.0.1, with a C load generator in its own process.
+"""hubbub's benchmark: hubbub (IRC, IRC over WebSocket and plain text) against the seed chat room, a bare
+relay (the ceiling), miniircd, ngircd and ergo (when installed), on 127.0.0.1, with a C load generator in its
+own process (bench/loadgen.c, client.c and ws.c, built into bench/build/).
 
     python bench/run.py                      # the full run (about 10 minutes)
     python bench/run.py --quick              # a small, fast run (a smoke test)
     python bench/run.py --servers hubbub-irc,ngircd --scenarios fanout
+    python bench/run.py --servers hubbub-irc,hubbub-ws --scenarios "fanout N=1000,idle"   # WebSocket's cost
     python bench/run.py --servers relay,hubbub-irc --baseline ../main-before   # before/after in one run
     python bench/run.py --cluster [--quick]  # the cluster suite instead (bench/cluster.py): hubbub-irc alone,
                                              # and through a real redis-server with 1 and 2 worker processes
@@ -13,6 +15,14 @@ Each scenario starts a fresh server pinned to CPU 0 and runs the load generator 
 printed as a table with ratios between the servers measured in the same run, and written as JSON and a PNG
 chart under bench/results/. A server that is not installed is skipped with a note (bench/setup.sh installs
 them). Everything is bounded in count and time and talks to 127.0.0.1 only.
+
+hubbub-ws is hubbub on its plain-text port with clients speaking IRC over WebSocket (the load generator's
+--proto ws: GET /socket, text.ircv3.net, one masked text frame per line); it runs every scenario hubbub-irc
+runs, and the table ends with the ratio hubbub-ws / hubbub-irc of each figure. "idle C=5000" (C=1000 with
+--quick) measures memory per idle client: 5,000 IRC clients, registered and in no channel, held connected at
+once; the server's RSS is read while they are held (the load generator says when), less its RSS after a
+warm-up of 50 clients that came and went; for hubbub-irc (IRC over TCP) and hubbub-ws. ("capacity" measures
+the same around the whole run, with connection times, up to the file limit.)
 """
 
 from __future__ import annotations
