@@ -64,6 +64,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from report import chart
+
 import run as bench
 
 TARGET = 1.6
@@ -726,7 +728,7 @@ def main(args: argparse.Namespace) -> int:
     table = {label: {k: median(v) for k, v in row.values.items()} for label, row in rows.items()}
     path = out / f"cluster-{stamp}.json"
     path.write_text(json.dumps({"meta": meta, "table": table, "results": results}, indent=1))
-    bench.chart(table, path.with_suffix(".png"))
+    chart(table, path.with_suffix(".png"))
     print(f"results: {path} and .png")
     if failures:
         print(f"server logs kept in {folder}")

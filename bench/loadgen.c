@@ -3,7 +3,12 @@
  * bottleneck. It connects clients to a chat server on 127.0.0.1, registers them (IRC or plain text),
  * drives one scenario, checks every data line it receives, and prints one JSON object with the results.
  *
- *   loadgen SCENARIO --port P --proto irc|plain|raw [options]
+ *   loadgen SCENARIO --port P --proto irc|plain|raw|ws [options]
+ *   loadgen wstest      (checks its own WebSocket framing, see ws.c)
+ *
+ * --proto ws is IRC over WebSocket (RFC 6455, IRCv3's text.ircv3.net): each client upgrades with GET /socket,
+ * waits for the 101, then sends every IRC line as one masked text frame and reads one line per message of
+ * the server's (a message holding CR or LF counts as corrupt); it answers pings and closes. The rest is IRC's.
  *
  * Scenarios:
  *   fanout    N clients in one room; S of them send (open rate, or --rate messages/s in total);
@@ -25,13 +30,12 @@
  * and "loadgen: measured" to stderr when the measurement starts and ends (for the CPU time taken meanwhile).
  *
  * Everything is bounded: connection counts by --clients, time by --duration/--hold and a hard --deadline.
+ *
+ * This file holds the options, the event loop, the scenarios and the report; client.c one client's connection;
+ * ws.c the WebSocket framing (loadgen.h and ws.h say what they share).
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,298 +46,34 @@
 #include <time.h>
 #include <unistd.h>
 
-enum proto { P_IRC, P_PLAIN, P_RAW };
-enum scen { S_FANOUT, S_PINGPONG, S_CAPACITY, S_CHURN };
+#include "loadgen.h"
+#include "ws.h"
 
-#define RBUF (256 * 1024)
-#define MAX_SAMPLES 2000000
-#define MARK "~M~ "
-
-typedef struct conn {
-    int fd;
-    int id;
-    int ready;      /* registered and in its room */
-    int closed;
-    int sender;     /* index among senders, or -1 */
-    int peer;       /* pingpong: index of the other client */
-    int connecting;
-    size_t rlen;
-    char *rbuf;
-    char *wbuf;     /* pending output */
-    size_t wlen, wcap;
-    uint64_t seq;   /* next sequence number to send */
-    uint64_t *last; /* per sender: last sequence seen */
-    uint64_t got;   /* data lines received */
-    double t_start; /* churn: when this cycle began */
-} conn;
-
-static enum proto proto = P_IRC;
-static enum scen scen = S_FANOUT;
-static int port = 0, nclients = 100, nsenders = 10, payload = 32, concurrency = 50;
+enum proto proto = P_IRC;
+int ws = 0; /* --proto ws: P_IRC over WebSocket */
+enum scen scen = S_FANOUT;
+int port = 0, nclients = 100, nsenders = 10, payload = 32, concurrency = 50;
 static double rate = 0, duration = 5, hold = 2, deadline_s = 120, warmup = 0.5, settle = 0;
-static const char *room = "#bench";
-static int ep;
+const char *room = "#bench";
+int ep;
 static conn *conns;
-static uint64_t delivered, corrupt, gaps, other_lines, sent, closed_early, cycles;
-static uint64_t *samples;
-static uint64_t *recv_by_sender; /* data lines received from each sender, over all receivers */
-static int settled;                /* connections registered (or failed) */
+uint64_t delivered, corrupt, gaps, other_lines, sent, closed_early, cycles;
+uint64_t *samples;
+uint64_t *recv_by_sender; /* data lines received from each sender, over all receivers */
+int settled;                /* connections registered (or failed) */
 static int max_pending = 128;     /* connections registering at once */
 static int window = 128;          /* open rate: messages per sender in flight (sent, not yet delivered) */
 static int marks = 0;             /* --marks 1: say on stderr when the measurement starts and ends */
 static int64_t *written_off;      /* per sender: messages given up on (never delivered intact) */
 static uint64_t *progress_mark;   /* per sender: recv_by_sender at the last progress check */
 static double *progress_time;     /* per sender: when it last made progress */
-static size_t nsamples;
-static uint64_t sample_every = 1, sample_tick;
+size_t nsamples;
+uint64_t sample_every = 1, sample_tick;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void die(const char *what) {
-    fprintf(stderr, "loadgen: %s: %s\n", what, strerror(errno));
-    exit(2);
-}
-
-static void queue(conn *c, const char *data, size_t len) {
-    if (c->wlen + len > c->wcap) {
-        size_t cap = c->wcap ? c->wcap : 4096;
-        while (cap < c->wlen + len) cap *= 2;
-        c->wbuf = realloc(c->wbuf, cap);
-        if (!c->wbuf) die("realloc");
-        c->wcap = cap;
-    }
-    memcpy(c->wbuf + c->wlen, data, len);
-    c->wlen += len;
-}
-
-static void watch(conn *c, int want_out) {
-    struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.ptr = c};
-    if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl mod");
-}
-
-static void flush(conn *c) {
-    while (c->wlen) {
-        ssize_t n = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EAGAIN) {
-                watch(c, 1);
-                return;
-            }
-            c->closed = 1;
-            return;
-        }
-        memmove(c->wbuf, c->wbuf + n, c->wlen - n);
-        c->wlen -= n;
-    }
-    watch(c, 0);
-}
-
-static void register_conn(conn *c, const char *chan) {
-    char buf[256];
-    int n = 0;
-    if (proto == P_IRC && scen == S_CAPACITY) /* idle registered clients: no channel */
-        n = snprintf(buf, sizeof buf, "NICK b%d\r\nUSER b%d 0 * :bench\r\n", c->id, c->id);
-    else if (proto == P_IRC)
-        n = snprintf(buf, sizeof buf, "NICK b%d\r\nUSER b%d 0 * :bench\r\nJOIN %s\r\n", c->id, c->id, chan);
-    else if (proto == P_PLAIN)
-        n = strcmp(chan, "#lobby") ? snprintf(buf, sizeof buf, "/join %s\n", chan) : 0;
-    if (n) queue(c, buf, n);
-    if (proto == P_RAW && !c->ready) {
-        c->ready = 1;
-        settled++;
-    }
-}
-
-static uint32_t next_source; /* a fresh source address for every connection, churn's included */
-
-static int open_conn(conn *c) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (fd < 0) die("socket");
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    /* Each client gets its own source address in 127.1.0.0/16: with tens of thousands of connections to one
-       port from one address, the kernel's search for a free ephemeral port in connect() gets slower with
-       every connection, and the generator (not the server) would set the time to connect them all. */
-    struct sockaddr_in src = {.sin_family = AF_INET, .sin_port = 0};
-    uint32_t k = next_source++ % 62500;
-    src.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | (k / 250) << 8 | (k % 250 + 1));
-    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) die("bind");
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) die("connect");
-    c->fd = fd;
-    c->rlen = 0;
-    c->wlen = 0;
-    c->ready = 0;
-    c->closed = 0;
-    c->connecting = 1;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl add");
-    return fd;
-}
-
-static void send_data(conn *c) {
-    char buf[512];
-    char pad[256];
-    int plen = payload < (int)sizeof pad - 1 ? payload : (int)sizeof pad - 1;
-    memset(pad, 'x', plen);
-    pad[plen] = 0;
-    int n;
-    const char *target = room;
-    char pair_room[32];
-    if (scen == S_PINGPONG) {
-        snprintf(pair_room, sizeof pair_room, "#p%d", c->id / 2);
-        target = pair_room;
-    }
-    if (proto == P_IRC)
-        n = snprintf(buf, sizeof buf, "PRIVMSG %s :" MARK "%d %llu %llu %s\r\n", target, c->sender,
-                     (unsigned long long)c->seq, (unsigned long long)now_ns(), pad);
-    else
-        n = snprintf(buf, sizeof buf, MARK "%d %llu %llu %s\n", c->sender, (unsigned long long)c->seq,
-                     (unsigned long long)now_ns(), pad);
-    c->seq++;
-    sent++;
-    queue(c, buf, n);
-}
-
-static inline void record_latency(uint64_t t0) {
-    if (++sample_tick & (sample_every - 1)) return; /* sample_every is a power of two */
-    uint64_t t1 = now_ns();
-    if (nsamples < MAX_SAMPLES) samples[nsamples++] = t1 > t0 ? t1 - t0 : 0;
-}
-
-static char padref[256];
-
-static inline const char *parse_u64(const char *p, const char *end, uint64_t *out) {
-    uint64_t v = 0;
-    const char *start = p;
-    while (p < end && *p >= '0' && *p <= '9') v = v * 10 + (uint64_t)(*p++ - '0');
-    *out = v;
-    return p == start || p >= end || *p != ' ' ? NULL : p + 1;
-}
-
-/* Parse one data line: returns 1 if it is a well-formed data line, 0 if not a data line, -1 if corrupt. */
-static int check_line(conn *c, const char *line, size_t len) {
-    /* the payload is last: "~M~ <sid> <seq> <ts> <pad>" with a fixed-length pad, so look near the end */
-    size_t tail = (size_t)payload + 4 + 3 * 21;
-    const char *from = len > tail ? line + len - tail : line;
-    const char *t = memrchr(from, '~', line + len - from); /* the last '~' of the "~M~ " marker */
-    const char *m = t && t - 2 >= line ? t - 2 : NULL;
-    if (!m || m[0] != '~' || m[1] != 'M' || m[3] != ' ') return memmem(line, len, MARK, 4) ? -1 : 0;
-    const char *p = m + 4, *end = line + len;
-    uint64_t sid, seq, ts;
-    if (!(p = parse_u64(p, end, &sid)) || sid >= (uint64_t)nsenders) return -1;
-    if (!(p = parse_u64(p, end, &seq))) return -1;
-    if (!(p = parse_u64(p, end, &ts))) return -1;
-    if (end - p != payload || memcmp(p, padref, payload) != 0) return -1;
-    if (c->last) {
-        if (c->last[sid] != (uint64_t)-1 && seq != c->last[sid] + 1) gaps++;
-        c->last[sid] = seq;
-    }
-    recv_by_sender[sid]++;
-    c->got++;
-    record_latency(ts);
-    return 1;
-    (void)line;
-}
-
-static int is_ready_line(const char *line, size_t len) {
-    if (proto == P_IRC && scen == S_CAPACITY) /* the end of the welcome burst: MOTD or no MOTD */
-        return memmem(line, len, " 376 ", 5) != NULL || memmem(line, len, " 422 ", 5) != NULL;
-    if (proto == P_IRC) return memmem(line, len, " 366 ", 5) != NULL;
-    if (proto == P_PLAIN) return memmem(line, len, "* You are in #", 14) != NULL;
-    return 1;
-}
-
-static inline void on_line(conn *c, const char *line, size_t len) {
-    if (len && line[len - 1] == '\r') len--;
-    if (__builtin_expect(!c->ready, 0)) {
-        if (len >= 4 && memcmp(line, "PING", 4) == 0 && proto == P_IRC) {
-            char buf[600];
-            int n = snprintf(buf, sizeof buf, "PONG%.*s\r\n", (int)(len - 4), line + 4);
-            queue(c, buf, n);
-        }
-        if (is_ready_line(line, len)) {
-            int is_plain_join = proto == P_PLAIN && scen == S_PINGPONG && !memmem(line, len, "#p", 2);
-            if (!is_plain_join) {
-                c->ready = 1;
-                settled++;
-            }
-        }
-        return;
-    }
-    int r = check_line(c, line, len);
-    if (r > 0) {
-        delivered++;
-        if (scen == S_PINGPONG && c->sender < 0) {
-            /* the answering side: echo a fresh message back */
-            send_data(c);
-        } else if (scen == S_PINGPONG) {
-            send_data(c);
-        }
-    } else if (r < 0) {
-        corrupt++;
-    } else {
-        other_lines++;
-        if (len >= 4 && memcmp(line, "PING", 4) == 0 && proto == P_IRC) {
-            char buf[600];
-            int n = snprintf(buf, sizeof buf, "PONG%.*s\r\n", (int)(len - 4), line + 4);
-            queue(c, buf, n);
-        }
-    }
-}
-
-static void on_readable(conn *c) {
-    for (;;) {
-        ssize_t n = recv(c->fd, c->rbuf + c->rlen, RBUF - c->rlen, 0);
-        if (n < 0) {
-            if (errno == EAGAIN) break;
-            c->closed = 1;
-            return;
-        }
-        if (n == 0) {
-            c->closed = 1;
-            return;
-        }
-        c->rlen += n;
-        char *start = c->rbuf, *end = c->rbuf + c->rlen, *nl;
-        while ((nl = memchr(start, '\n', end - start))) {
-            on_line(c, start, nl - start);
-            start = nl + 1;
-        }
-        c->rlen = end - start;
-        if (c->rlen == RBUF) { /* a line longer than the buffer: corrupt by definition */
-            corrupt++;
-            c->rlen = 0;
-        } else if (start != c->rbuf) {
-            memmove(c->rbuf, start, c->rlen);
-        }
-        if ((size_t)n < RBUF / 2) break;
-    }
-    if (c->wlen) flush(c);
-}
-
-static void close_conn(conn *c) {
-    if (c->fd >= 0) {
-        epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-        close(c->fd);
-    }
-    c->fd = -1;
-}
+char padref[256];
 
 static void usage(void) {
-    fprintf(stderr, "usage: loadgen fanout|pingpong|capacity|churn --port P [--proto irc|plain|raw] "
+    fprintf(stderr, "usage: loadgen fanout|pingpong|capacity|churn --port P [--proto irc|plain|raw|ws] "
                     "[--clients N] [--senders S] [--rate R] [--duration D] [--payload B] [--room R] "
                     "[--hold H] [--concurrency K] [--deadline D] [--warmup W] [--window M] [--pending P] "
                     "[--settle S] [--marks 1]\n");
@@ -469,7 +209,7 @@ static void churn_tick(double t) {
         if (c->fd >= 0 && c->ready == 1) {
             c->ready = 2;
             if (proto == P_IRC)
-                queue(c, "QUIT :bye\r\n", 11);
+                emit(c, "QUIT :bye\r\n", 11);
             else if (proto == P_PLAIN)
                 queue(c, "/quit\n", 6);
             else {
@@ -485,6 +225,7 @@ static void churn_tick(double t) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 2 && !strcmp(argv[1], "wstest")) return ws_selftest();
     if (argc < 2) usage();
     if (!strcmp(argv[1], "fanout")) scen = S_FANOUT;
     else if (!strcmp(argv[1], "pingpong")) scen = S_PINGPONG;
@@ -496,7 +237,10 @@ int main(int argc, char **argv) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) usage();
         if (!strcmp(a, "--port")) port = atoi(v);
-        else if (!strcmp(a, "--proto")) proto = !strcmp(v, "irc") ? P_IRC : !strcmp(v, "plain") ? P_PLAIN : P_RAW;
+        else if (!strcmp(a, "--proto")) {
+            ws = !strcmp(v, "ws");
+            proto = !strcmp(v, "irc") || ws ? P_IRC : !strcmp(v, "plain") ? P_PLAIN : P_RAW;
+        }
         else if (!strcmp(a, "--clients")) nclients = atoi(v);
         else if (!strcmp(a, "--senders")) nsenders = atoi(v);
         else if (!strcmp(a, "--rate")) rate = atof(v);
@@ -523,6 +267,7 @@ int main(int argc, char **argv) {
     }
     if (scen == S_CHURN) nclients = concurrency;
     if (nsenders > nclients) nsenders = nclients;
+    if (ws) ws_seed();
     ep = epoll_create1(0);
     if (ep < 0) die("epoll_create1");
     conns = calloc(nclients, sizeof *conns);
@@ -572,6 +317,7 @@ int main(int argc, char **argv) {
     int ready = 0;
     for (int i = 0; i < nclients; i++) ready += conns[i].ready && conns[i].fd >= 0;
     if (scen == S_CAPACITY) {
+        if (marks) fprintf(stderr, "loadgen: holding\n"); /* all connected: the time to measure them idle */
         loop_until(now_s() + hold, NULL, NULL);
         int alive = 0;
         for (int i = 0; i < nclients; i++) alive += conns[i].fd >= 0;
@@ -634,7 +380,7 @@ int main(int argc, char **argv) {
            "\"gaps\":%llu,\"closed_early\":%llu,\"other_lines\":%llu,\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,"
            "\"max\":%.3f,\"samples\":%zu},\"connect_time\":%.3f,\"loadgen_cpu\":%.3f,\"loadgen_sys\":%.3f,\"loadgen_cpu_share\":%.3f,"
            "\"expected\":%lld,\"missing\":%lld,\"stalled_pairs\":%d,\"stalled\":[%s],\"settle_s\":%.3f}\n",
-           scen == S_FANOUT ? "fanout" : "pingpong", proto == P_IRC ? "irc" : proto == P_PLAIN ? "plain" : "raw",
+           scen == S_FANOUT ? "fanout" : "pingpong", ws ? "ws" : proto == P_IRC ? "irc" : proto == P_PLAIN ? "plain" : "raw",
            nclients, ready, nsenders, rate, elapsed, (unsigned long long)sent, (unsigned long long)delivered,
            delivered_in_time / elapsed, (unsigned long long)corrupt, (unsigned long long)gaps,
            (unsigned long long)closed_early, (unsigned long long)other_lines, pct(0.5), pct(0.99),

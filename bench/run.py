@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""hubbub's benchmark: hubbub (IRC and plain text) against the seed chat room, a bare relay (the ceiling),
-miniircd, ngircd and ergo (when installed), on 127.0.0.1, with a C load generator in its own process.
+"""hubbub's benchmark: hubbub (IRC, IRC over WebSocket and plain text) against the seed chat room, a bare
+relay (the ceiling), miniircd, ngircd and ergo (when installed), on 127.0.0.1, with a C load generator in its
+own process (bench/loadgen.c, client.c and ws.c, built into bench/build/).
 
     python bench/run.py                      # the full run (about 10 minutes)
     python bench/run.py --quick              # a small, fast run (a smoke test)
     python bench/run.py --servers hubbub-irc,ngircd --scenarios fanout
+    python bench/run.py --servers hubbub-irc,hubbub-ws --scenarios "fanout N=1000,idle"   # WebSocket's cost
     python bench/run.py --servers relay,hubbub-irc --baseline ../main-before   # before/after in one run
     python bench/run.py --cluster [--quick]  # the cluster suite instead (bench/cluster.py): hubbub-irc alone,
                                              # and through a real redis-server with 1 and 2 worker processes
@@ -13,6 +15,14 @@ Each scenario starts a fresh server pinned to CPU 0 and runs the load generator 
 printed as a table with ratios between the servers measured in the same run, and written as JSON and a PNG
 chart under bench/results/. A server that is not installed is skipped with a note (bench/setup.sh installs
 them). Everything is bounded in count and time and talks to 127.0.0.1 only.
+
+hubbub-ws is hubbub on its plain-text port with clients speaking IRC over WebSocket (the load generator's
+--proto ws: GET /socket, text.ircv3.net, one masked text frame per line); it runs every scenario hubbub-irc
+runs, and the table ends with the ratio hubbub-ws / hubbub-irc of each figure. "idle C=5000" (C=1000 with
+--quick) measures memory per idle client: 5,000 IRC clients, registered and in no channel, held connected at
+once; the server's RSS is read while they are held (the load generator says when), less its RSS after a
+warm-up of 50 clients that came and went; for hubbub-irc (IRC over TCP) and hubbub-ws. ("capacity" measures
+the same around the whole run, with connection times, up to the file limit.)
 """
 
 from __future__ import annotations
@@ -33,6 +43,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from report import BASELINE, chart, print_table  # bench/report.py (bench/ is this script's import path)
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -59,10 +71,11 @@ def listening(port: int) -> bool:
 
 
 def build_loadgen() -> Path:
-    source = BENCH / "loadgen.c"
-    if not LOADGEN.exists() or LOADGEN.stat().st_mtime < source.stat().st_mtime:
+    sources = [BENCH / name for name in ("loadgen.c", "client.c", "ws.c")]
+    newest = max(path.stat().st_mtime for path in [*sources, BENCH / "loadgen.h", BENCH / "ws.h"])
+    if not LOADGEN.exists() or LOADGEN.stat().st_mtime < newest:
         LOADGEN.parent.mkdir(exist_ok=True)
-        subprocess.run(["cc", "-O2", "-Wall", "-o", str(LOADGEN), str(source)], check=True)
+        subprocess.run(["cc", "-O2", "-Wall", "-o", str(LOADGEN), *map(str, sources)], check=True)
     return LOADGEN
 
 
@@ -84,7 +97,7 @@ def pinned(cpu: str, cmd: list[str]) -> list[str]:
 @dataclass
 class Server:
     name: str
-    proto: str  # irc | plain | raw
+    proto: str  # irc | plain | raw | ws (IRC over WebSocket)
     room: str = "#bench"
     note: str = ""
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="hubbub-bench-")))
@@ -167,7 +180,7 @@ class Hubbub(Server):
         ports = (
             ["--port", str(other), "--irc-port", str(port)] if self.proto == "irc" else ["--port", str(port)]
         )
-        if self.proto == "plain":
+        if self.proto in ("plain", "ws"):  # WebSocket is on the plain-text port (an HTTP upgrade)
             ports += ["--irc-port", "0"]
         return [
             sys.executable,
@@ -244,12 +257,12 @@ class Ergo(Server):
         return ["ergo", "run", "--conf", str(conf)]
 
 
-#: The name of the hubbub run from another checkout (--baseline).
-BASELINE = "hubbub-base"
-
 SERVERS: dict[str, Server] = {
     "hubbub-irc": Hubbub("hubbub-irc", "irc"),
     "hubbub-plain": Hubbub("hubbub-plain", "plain", room="#lobby"),
+    # IRC over WebSocket (GET /socket, text.ircv3.net) on the plain-text port: against hubbub-irc, what the
+    # framing costs
+    "hubbub-ws": Hubbub("hubbub-ws", "ws"),
     # the same without recording history: what history costs
     "hubbub-irc-nohist": Hubbub("hubbub-irc-nohist", "irc", extra=("--no-history", "--db", ":memory:")),
     "relay": Script("relay", "relay.py", note="bare asyncio relay: the ceiling"),
@@ -302,6 +315,50 @@ def measure(server: Server, scenario: str, args: list[str], timeout: float) -> d
         return result
 
 
+#: Clients connected and gone before an idle measurement: what the first ones cost once (imports, caches) is
+#: then out of the per-client figure.
+IDLE_WARMUP = 50
+
+
+def measure_idle(server: Server, args: list[str], timeout: float) -> dict[str, Any]:
+    """The server's memory per idle client: RSS with the clients connected and idle (read while the load
+    generator holds them, after it says so), less RSS after a warm-up (IDLE_WARMUP clients that came and
+    went)."""
+    with server.run() as (proc, port):
+        pid = server_pid(proc)
+        warm = ["--clients", str(IDLE_WARMUP), "--hold", "0", "--deadline", "30"]
+        warmed = loadgen("capacity", port, server, timeout, *warm)
+        if "error" in warmed:
+            return {"error": f"warm-up: {warmed['error']}"}
+        time.sleep(1.0)
+        rss0, cpu0, t0 = rss_kb(pid), cpu_time(pid), time.monotonic()
+        cmd = [str(LOADGEN), "capacity", "--port", str(port), "--proto", server.proto, *args]
+        pipe = subprocess.PIPE
+        gen = subprocess.Popen(pinned(CPU_LOAD, cmd), stdout=pipe, stderr=pipe, text=True)
+        try:
+            assert gen.stderr is not None
+            holding = any(line.startswith("loadgen: holding") for line in gen.stderr)
+            # the stream ends when it exits, so this read waited for the mark (or the end): sample now
+            samples = []
+            if holding and gen.poll() is None:
+                time.sleep(1.0)
+                samples.append(rss_kb(pid))
+            out, _ = gen.communicate(timeout=timeout)
+        finally:
+            if gen.poll() is None:
+                gen.kill()
+                gen.wait()
+        if not samples or not out.strip():
+            return {"error": f"no idle measurement (loadgen exit {gen.returncode})"}
+        result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+        result["server_rss_kb_before"] = rss0
+        result["server_rss_kb"] = samples[-1]
+        result["server_cpu"] = round(cpu_time(pid) - cpu0, 3)
+        result["wall"] = round(time.monotonic() - t0, 3)
+        result["warmup_clients"] = IDLE_WARMUP
+        return result
+
+
 @dataclass
 class Plan:
     label: str
@@ -309,7 +366,9 @@ class Plan:
     args: list[str]
     metric: str  # the figure compared between servers
     higher_is_better: bool = True
-    protos: tuple[str, ...] = ("irc", "plain", "raw")
+    protos: tuple[str, ...] = ("irc", "plain", "raw", "ws")
+    #: Measure the server's memory while the clients are held (measure_idle) instead of around the run.
+    idle: bool = False
 
 
 def plans(quick: bool, max_clients: int) -> list[Plan]:
@@ -344,7 +403,7 @@ def plans(quick: bool, max_clients: int) -> list[Plan]:
             "pingpong",
             ["--clients", "200" if quick else "1000", "--duration", d],
             "delivered_per_s",
-            protos=("irc", "plain"),
+            protos=("irc", "plain", "ws"),
         ),
     ]
     for count in [1000] if quick else [5000, max_clients]:
@@ -355,16 +414,28 @@ def plans(quick: bool, max_clients: int) -> list[Plan]:
                 ["--clients", str(count), "--hold", "1", "--deadline", "120"],
                 "rss_per_client_kb",
                 False,
-                protos=("irc", "plain"),
+                protos=("irc", "plain", "ws"),
             )
         )
+    idle = 1000 if quick else 5000
+    out.append(
+        Plan(
+            f"idle C={idle}",
+            "capacity",
+            ["--clients", str(idle), "--hold", "3", "--deadline", "120", "--marks", "1"],
+            "rss_per_client_kb",
+            False,
+            protos=("irc", "ws"),
+            idle=True,
+        )
+    )
     out.append(
         Plan(
             "churn",
             "churn",
             ["--concurrency", "50", "--duration", d],
             "cycles_per_s",
-            protos=("irc", "plain"),
+            protos=("irc", "plain", "ws"),
         )
     )
     return out
@@ -430,7 +501,10 @@ def main() -> int:
             timeout = 300.0
             print(f"{plan.label:<24} {server.name:<13}", end=" ", flush=True)
             try:
-                result = measure(server, plan.scenario, plan.args, timeout)
+                if plan.idle:
+                    result = measure_idle(server, plan.args, timeout)
+                else:
+                    result = measure(server, plan.scenario, plan.args, timeout)
             except (RuntimeError, subprocess.TimeoutExpired) as exc:
                 result = {"error": str(exc)}
             value = summarise(plan, result)
@@ -458,72 +532,6 @@ def main() -> int:
     chart(table, out / f"bench-{stamp}.png")
     print(f"results: {out / f'bench-{stamp}.json'} and .png")
     return 0
-
-
-def print_table(table: dict[str, dict[str, float | None]], all_plans: list[Plan]) -> None:
-    metric = {p.label: p for p in all_plans}
-    names = sorted({name for row in table.values() for name in row})
-    print()
-    print(f"{'scenario':<24} " + " ".join(f"{n:>13}" for n in names))
-    for label, row in table.items():
-        cells = []
-        for name in names:
-            value = row.get(name)
-            cells.append(f"{'-' if value is None else f'{value:,.1f}':>13}")
-        print(f"{label:<24} " + " ".join(cells) + f"   ({metric[label].metric})")
-    print()
-    print("ratios: hubbub against each other server in the same run (>1 means hubbub is better)")
-    for label, row in table.items():
-        plan = metric[label]
-        base = row.get("hubbub-irc") or row.get("hubbub-plain")
-        if base is None:
-            continue
-        parts = []
-        for name, value in row.items():
-            if name.startswith("hubbub") or not value:
-                continue
-            ratio = base / value if plan.higher_is_better else value / base
-            parts.append(f"{name} {ratio:.2f}x")
-        print(f"  {label:<24} " + ", ".join(parts))
-    against_base = []
-    for label, row in table.items():
-        now, before = row.get("hubbub-irc"), row.get(BASELINE)
-        if now and before:
-            ratio = now / before if metric[label].higher_is_better else before / now
-            against_base.append(f"  {label:<24} {ratio:.2f}x")
-    if against_base:
-        print(f"hubbub-irc against {BASELINE} in the same run (>1 means this checkout is better)")
-        print("\n".join(against_base))
-    costs = []
-    for label, row in table.items():
-        on, off = row.get("hubbub-irc"), row.get("hubbub-irc-nohist")
-        if on and off:
-            ratio = on / off if metric[label].higher_is_better else off / on
-            costs.append(f"  {label:<24} history on / off: {ratio:.2f}x")
-    if costs:
-        print("what recording history (SQLite) costs hubbub-irc (1.00x: nothing)")
-        print("\n".join(costs))
-
-
-def chart(table: dict[str, dict[str, float | None]], path: Path) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no chart (pip install matplotlib)")
-        return
-    labels = list(table)
-    fig, axes = plt.subplots(len(labels), 1, figsize=(9, 2.2 * len(labels)), squeeze=False)
-    for ax, label in zip(axes[:, 0], labels, strict=True):
-        row = {k: v for k, v in table[label].items() if v is not None}
-        colours = ["tab:red" if k.startswith("hubbub") else "tab:gray" for k in row]
-        ax.barh(list(row), list(row.values()), color=colours)
-        ax.set_title(label, fontsize=9, loc="left")
-        ax.tick_params(labelsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""A tiny run of the benchmark (bench/run.py --quick): the load generator builds, drives hubbub over IRC and
-plain text and the bare relay, and every line arrives whole. Figures are not checked here: speed is measured
-by the benchmark itself, never by tests."""
+"""A tiny run of the benchmark (bench/run.py --quick): the load generator builds, drives hubbub over IRC,
+plain text and IRC over WebSocket and the bare relay, and every line arrives whole. Figures are not checked
+here: speed is measured by the benchmark itself, never by tests."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from helpers import uncovered_env
+from helpers import ServerProcess, uncovered_env
 
 ROOT = Path(__file__).resolve().parents[2]
+Start = Callable[..., ServerProcess]
 
 
 @pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="no C compiler")
@@ -59,6 +61,47 @@ def test_quick_fanout_and_pingpong_deliver_every_line_intact(tmp_path: Path) -> 
     except ImportError:
         return  # the chart is optional: bench extras
     assert path.with_suffix(".png").exists()
+
+
+def build_loadgen() -> Path:
+    """bench/run.py's own build of the load generator (in a subprocess: run.py imports its neighbours)."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import run; print(run.build_loadgen())"],
+        cwd=ROOT / "bench",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return Path(out.stdout.strip())
+
+
+@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="no C compiler")
+def test_the_load_generator_over_websocket_fans_out_every_line_intact(make_server: Start) -> None:
+    """--proto ws: its own framing checks pass (7-, 16- and 64-bit lengths, masks), and a small fan-out over
+    WebSocket delivers every line once, whole, in order (lines over 125 bytes: 16-bit lengths both ways)."""
+    loadgen = build_loadgen()
+    selftest = subprocess.run(
+        [str(loadgen), "wstest"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert selftest.returncode == 0, selftest.stderr
+    server = make_server()
+    args = ["--clients", "20", "--senders", "4", "--duration", "1", "--payload", "150", "--settle", "5"]
+    out = subprocess.run(
+        [str(loadgen), "fanout", "--port", str(server.port), "--proto", "ws", *args, "--deadline", "30"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["proto"] == "ws"
+    assert result["ready"] == result["clients"] == 20
+    assert result["delivered"] > 0
+    assert result["corrupt"] == 0 and result["gaps"] == 0 and result["closed_early"] == 0, result
+    assert result["missing"] == 0, result
+    assert not [line for line in server.log if "WebSocket error" in line or "Traceback" in line]
 
 
 @pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="no C compiler")

@@ -167,6 +167,10 @@ def upgrade(
             if not link.set_client_address(client, how):
                 return Response(403, b"403 forbidden: too many connections\n")  # the link is closing
     ws.send_response(response)
+    # The protocol's parser keeps the request it parsed as long as the connection lives (a local of its
+    # suspended generator); nothing reads its headers after the accept, and they are half a WebSocket
+    # client's memory when idle.
+    parsed[0].headers.clear()
     link.send(Raw(b"".join(ws.data_to_send())))
     binary = ws.subprotocol == BINARY
     return WebSocketSession(link, ws, irc, options, binary=binary)
