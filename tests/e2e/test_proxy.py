@@ -7,10 +7,15 @@ per-address limits under the address they give; from an untrusted peer, both are
 from __future__ import annotations
 
 import re
+import ssl
 import struct
 from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 from helpers import Client, ServerProcess
+from hubbub.net.tls import generate_self_signed
 
 IRC = ("--irc-port", "auto")
 TRUSTED = ("--trusted-proxy", "127.0.0.1/32")
@@ -200,3 +205,92 @@ def test_forwarded_headers_from_an_untrusted_peer_are_ignored(
     op.expect(r" 311 op web ~web 127\.0\.0\.1 ")
     assert not server.find_log(r"203\.0\.113\.50")
     web.close()
+
+
+@pytest.mark.parametrize("loop", ["auto", "asyncio"])
+def test_a_proxy_header_before_tls_gives_the_address_on_the_tls_ports(
+    make_server: Callable[..., ServerProcess], tmp_path: Path, loop: str
+) -> None:
+    """HAProxy in front of a TLS port (``send-proxy``): the header comes before the TLS handshake, and the
+    handshake that follows it is the client's; a trusted peer that sends none is served as usual, and from an
+    untrusted peer a header breaks the handshake (the connection is dropped, nothing of it reaches chat)."""
+    cert, key = generate_self_signed(tmp_path)
+    tls = ("--tls-cert", str(cert), "--tls-key", str(key), "--tls-port", "0", "--irc-tls-port", "0")
+    server = make_server(*IRC, *TRUSTED, *tls, "--loop", loop)
+    plain_tls = int(server.wait_log(r"listening for plain text over TLS on 127\.0\.0\.1:(\d+)$").group(1))
+    irc_tls = int(server.wait_log(r"listening for IRC over TLS on 127\.0\.0\.1:(\d+)$").group(1))
+    context = ssl.create_default_context(cafile=str(cert))
+
+    netcat = TlsProxied(plain_tls, context, proxy_v1("198.51.100.4"))
+    server.clients.append(netcat)
+    netcat.expect(r"^\* Welcome to \S+, (\S+)!")
+    server.wait_log(r"#\d+ connected from 198\.51\.100\.4 via 127\.0\.0\.1:\d+ \(plain text over TLS\)")
+
+    ircer = TlsProxied(irc_tls, context, proxy_v2("198.51.100.5"))
+    server.clients.append(ircer)
+    ircer.send("NICK tlsirc")
+    ircer.send("USER t 0 * :t")
+    ircer.expect(r" 001 tlsirc :Welcome to the hubbub IRC Network tlsirc!~t@198\.51\.100\.5$")
+    ircer.send("WHOIS tlsirc")
+    ircer.expect(r" 671 tlsirc tlsirc ")  # on TLS
+
+    direct = TlsProxied(irc_tls, context, b"")  # a trusted peer without a header: TLS as usual
+    server.clients.append(direct)
+    direct.send("NICK direct")
+    direct.send("USER d 0 * :d")
+    direct.expect(r" 001 direct :Welcome to the hubbub IRC Network direct!~d@127\.0\.0\.1$")
+
+
+def test_a_proxy_header_before_tls_from_an_untrusted_peer_breaks_the_handshake(
+    make_server: Callable[..., ServerProcess], tmp_path: Path
+) -> None:
+    cert, key = generate_self_signed(tmp_path)
+    server = make_server(
+        *IRC, *UNTRUSTED, "--tls-cert", str(cert), "--tls-key", str(key), "--irc-tls-port", "0"
+    )
+    irc_tls = int(server.wait_log(r"listening for IRC over TLS on 127\.0\.0\.1:(\d+)$").group(1))
+    context = ssl.create_default_context(cafile=str(cert))
+    with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+        TlsProxied(irc_tls, context, proxy_v1("198.51.100.6"))
+    ok = TlsProxied(irc_tls, context, b"")
+    server.clients.append(ok)
+    ok.send("NICK fine")
+    ok.send("USER f 0 * :f")
+    ok.expect(r" 001 fine :Welcome to the hubbub IRC Network fine!~f@127\.0\.0\.1$")
+    assert not server.find_log("198.51.100.6")
+
+
+class TlsProxied(Client):
+    """A client behind a proxy on a TLS port: the PROXY header in the clear, then the client's own TLS."""
+
+    def __init__(self, port: int, context: ssl.SSLContext, header: bytes) -> None:
+        super().__init__(port)
+        if header:
+            self.sock.sendall(header)
+        self.sock = context.wrap_socket(self.sock, server_hostname="localhost")
+
+
+def test_a_bad_or_unfinished_proxy_header_before_tls_is_dropped(
+    make_server: Callable[..., ServerProcess], tmp_path: Path
+) -> None:
+    cert, key = generate_self_signed(tmp_path)
+    tls = (
+        "--tls-cert",
+        str(cert),
+        "--tls-key",
+        str(key),
+        "--irc-tls-port",
+        "0",
+        "--tls-handshake-timeout",
+        "1",
+    )
+    server = make_server(*IRC, *TRUSTED, *tls)
+    irc_tls = int(server.wait_log(r"listening for IRC over TLS on 127\.0\.0\.1:(\d+)$").group(1))
+    bad = raw(server, irc_tls)
+    bad.send_raw(b"PROXY TCP4 not-an-address 127.0.0.1 1 2\r\n")
+    assert bad.read_line() is None  # closed
+    server.wait_log(r"dropped a connection from .* before TLS: bad PROXY header before TLS")
+    unfinished = raw(server, irc_tls)
+    unfinished.send_raw(b"PROXY TCP4 198.51.")  # and nothing more: looked at again until the deadline
+    assert unfinished.read_line(timeout=5) is None
+    server.wait_log(r"before TLS: no PROXY header or TLS handshake in time")

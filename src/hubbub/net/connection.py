@@ -46,6 +46,7 @@ log = logging.getLogger("hubbub.net")
 
 class Connection(asyncio.BufferedProtocol):
     __slots__ = (
+        "claimed",
         "close_held",
         "close_timer",
         "codec",
@@ -109,6 +110,8 @@ class Connection(asyncio.BufferedProtocol):
         self.peer_host = "unknown"
         #: Whether peer_host is in --trusted-proxy (see protocols.proxy).
         self.trusted_proxy = False
+        #: The client address a PROXY header gave before the TLS handshake (net.proxied; None: none).
+        self.claimed: str | None = None
         self.close_timer: asyncio.TimerHandle | None = None
         #: The connection's place in the limits' counts (None: not admitted, or released).
         self.ticket: Ticket | None = None
@@ -126,6 +129,12 @@ class Connection(asyncio.BufferedProtocol):
             host = self.peer_host = str(peername[0])
             self.peer = f"[{host}]:{peername[1]}" if ":" in host else f"{host}:{peername[1]}"
             self.trusted_proxy = host in self.state.trusted
+        claimed = self.claimed
+        if claimed is not None and claimed != self.peer_host:
+            shown = f"[{claimed}]" if ":" in claimed else claimed
+            self.peer = f"{shown} via {self.peer}"
+            self.peer_host = claimed
+            self.trusted_proxy = claimed in self.state.trusted
         if not self.state.admission.attach(self):
             return  # refused (see refuse): no session
         session = self.session = self.factory(self)

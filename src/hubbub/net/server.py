@@ -12,6 +12,8 @@ import logging
 import socket
 import ssl
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from ..config import Config
 from ..protocols.base import SessionFactory
@@ -20,6 +22,7 @@ from .connection import Connection
 from .flood import Flood, FloodLimits
 from .guard import EXEMPT, Guard, GuardLimits, Refused, closing_line
 from .output import OutputScheduler
+from .proxied import ProxiedTlsListener, listening_sockets
 from .state import NetState
 from .stats import NetStats
 from .tls import TlsError, reload_certificate, server_context
@@ -54,7 +57,7 @@ class Server:
             trusted=TrustedNetworks(config.trusted_proxy),
         )
         self.connections: set[Connection] = set()
-        self.listeners: list[asyncio.AbstractServer] = []
+        self.listeners: list[asyncio.AbstractServer | ProxiedTlsListener] = []
         self.addresses: list[tuple[str, str, int]] = []
         #: The port of the last TLS listener (0: none), which IRCv3 sts advertises.
         self.tls_port = 0
@@ -119,6 +122,8 @@ class Server:
             conn.tls = conn.secure = secure
             return conn
 
+        if tls is not None and state.trusted:
+            return self._listen_proxied(kind, port, factory, tls)
         listener = await self.loop.create_server(
             connection,
             host=self.config.host,
@@ -131,8 +136,37 @@ class Server:
             ssl_shutdown_timeout=self.config.shutdown_timeout if secure else None,
         )
         self.listeners.append(listener)
+        return self._bound(kind, listener.sockets)
+
+    def _listen_proxied(self, kind: str, port: int, factory: SessionFactory, tls: ssl.SSLContext) -> int:
+        """A TLS port behind trusted proxies: accepted by :class:`ProxiedTlsListener`, so that a proxy's PROXY
+        header may come before the handshake."""
+        config = self.config
+        state = self.state
+
+        def connection(claimed: str | None) -> Connection:
+            conn = Connection(state, factory, kind)
+            conn.tls = conn.secure = True
+            conn.claimed = claimed
+            return conn
+
+        socks = listening_sockets(config.host, port, backlog=config.backlog, reuse_port=self._reuse_port)
+        listener = ProxiedTlsListener(
+            self.loop,
+            socks,
+            tls,
+            connection,
+            state.trusted,
+            handshake_timeout=config.tls_handshake_timeout,
+            shutdown_timeout=config.shutdown_timeout,
+        )
+        self.listeners.append(listener)
+        return self._bound(kind, socks)
+
+    def _bound(self, kind: str, sockets: Iterable[Any]) -> int:
+        """Record and log the addresses ``sockets`` listen on; the first one's port."""
         first = 0
-        for sock in listener.sockets:
+        for sock in sockets:
             host, bound = sock.getsockname()[:2]
             first = first or bound
             self.addresses.append((kind, host, bound))
