@@ -120,3 +120,18 @@ def test_ws_origin_is_a_list_of_origins(tmp_path: Any) -> None:
         path.write_text(f"[network]\nws_origin = {bad}\n")
         with pytest.raises(ConfigError, match="ws_origin"):
             load(str(path))
+
+
+@given(st.sampled_from([Opcode.TEXT, Opcode.BINARY]), st.integers(0, 70000))
+def test_the_cached_frame_headers_are_the_librarys(opcode: Opcode, size: int) -> None:
+    line = b"x" * size
+    expected = Frame(opcode, line).serialize(mask=False, extensions=[]) if size else b""
+    assert frame_lines(line + b"\r\n", opcode) == expected
+    assert frame_lines(line + b"\r\n", opcode) == expected  # the second time from the cache
+
+
+def test_a_bare_cr_or_lf_among_crlf_lines_never_reaches_a_message() -> None:
+    """Regression (found by fuzz_websocket): as many CRs as LFs does not make every one a CR LF pair."""
+    for data in (b"x\n\ry\r\n", b"a\r\rb\n\n", b"one\r\ntw\ro\n\r\n"):
+        for frame in parse_frames(frame_lines(data, Opcode.BINARY)):
+            assert b"\r" not in frame.data and b"\n" not in frame.data, data

@@ -360,10 +360,49 @@ class WebSocketSession:
                 self.link.send(Raw(data))
 
 
+#: Lines up to this long get their frame header from the cache (see _Headers); longer ones are rare.
+HEADER_CACHE_MAX = 4096
+
+
+class _Headers(dict[int, bytes]):
+    """The header of an unmasked, unfragmented frame of ``opcode`` carrying a payload of each length: what the
+    library's ``Frame.serialize`` puts before the payload, asked of it once per length and kept (it depends on
+    nothing else). Framing a line is then one lookup and a join, instead of a Frame object and its checks."""
+
+    def __init__(self, opcode: Opcode) -> None:
+        super().__init__()
+        self.opcode = opcode
+
+    def __missing__(self, size: int) -> bytes:
+        payload = bytes(size)
+        frame = Frame(self.opcode, payload).serialize(mask=False, extensions=[])
+        header = frame[: len(frame) - size]
+        if size <= HEADER_CACHE_MAX:
+            self[size] = header
+        return header
+
+
+_HEADERS = {Opcode.TEXT: _Headers(Opcode.TEXT), Opcode.BINARY: _Headers(Opcode.BINARY)}
+
+
 def frame_lines(data: bytes, opcode: Opcode) -> bytes:
     """IRC lines (each ending with LF) as WebSocket messages of ``opcode``, one per line without its line
     ending; a text message's invalid UTF-8 is replaced (text frames must be UTF-8)."""
+    headers = _HEADERS[opcode]
+    text = opcode is Opcode.TEXT
     out = []
+    lines = data.count(b"\n")
+    if (
+        data.endswith(b"\r\n")
+        and data.count(b"\r\n") == lines == data.count(b"\r")
+        and (not text or data.isascii())
+    ):
+        # What the server writes: CR LF lines, nothing to clean (ASCII, for a text frame).
+        for line in data[:-2].split(b"\r\n"):
+            if line:
+                out.append(headers[len(line)])
+                out.append(line)
+        return b"".join(out)
     for line in data.split(b"\n"):
         if line.endswith(b"\r"):
             line = line[:-1]
@@ -371,9 +410,10 @@ def frame_lines(data: bytes, opcode: Opcode) -> bytes:
             line = line.replace(b"\r", b"")
         if not line:
             continue
-        if opcode is Opcode.TEXT and not line.isascii():
+        if text and not line.isascii():
             line = line.decode("utf-8", "replace").encode("utf-8")
-        out.append(Frame(opcode, line).serialize(mask=False, extensions=[]))
+        out.append(headers[len(line)])
+        out.append(line)
     return b"".join(out)
 
 
