@@ -12,7 +12,7 @@ import ssl
 from collections.abc import Callable
 
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Opcode
 
 from helpers import TIMEOUT, ServerProcess
@@ -163,7 +163,10 @@ def test_a_websocket_user_has_the_same_flood_control(make_server: Start) -> None
     )
     web = WsClient(server.port).register("flooder")
     for i in range(60):
-        web.send(f"PRIVMSG flooder :{i}")
+        try:
+            web.send(f"PRIVMSG flooder :{i}")
+        except ConnectionClosed:
+            break  # disconnected already (a regression seen in CI: the kill can come before the 60th line)
     server.wait_log(r": excess flood$")
     # The close comes (its frame and the ERROR line before it may be lost: the server closes with the
     # flooder's input unread, and the kernel then resets the connection).
