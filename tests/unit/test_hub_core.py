@@ -161,6 +161,47 @@ def test_monitor_tells_watchers_of_arrivals_renames_and_quits() -> None:
     assert hub.monitor.watchers == {}
 
 
+def _monitor_consistent(hub: Hub) -> None:
+    """The two views of the watches hold the same pairs, and neither keeps an empty entry."""
+    pairs = {(key, user) for key, users in hub.monitor.watchers.items() for user in users}
+    assert pairs == {(key, user) for user, keys in hub.monitor.watching.items() for key in keys}
+    assert all(hub.monitor.watchers.values()) and all(hub.monitor.watching.values())
+
+
+def test_monitor_keeps_per_user_watches_in_step_through_renames_clears_and_quits() -> None:
+    hub, ((alice, a), (bob, b), (dave, _)) = hub_with("alice", "bob", "dave")
+    hub.monitor.watch(alice, ["Zed", "carol", "bob"])
+    hub.monitor.watch(bob, ["CAROL", "alice"])
+    hub.monitor.watch(dave, ["zed"])
+    _monitor_consistent(hub)
+    assert hub.monitor.watched(alice) == ["zed", "carol", "bob"]
+    # a watcher's own rename changes nothing it watches; the renamed nickname is announced to its watchers
+    hub.change_nick(alice, "alicia")
+    hub.change_nick(bob, "carol")
+    _monitor_consistent(hub)
+    assert hub.monitor.watched(alice) == ["zed", "carol", "bob"]
+    assert hub.monitor.watched(bob) == ["carol", "alice"]
+    assert a.lines() == ["Presence carol bob off", "Presence carol carol on"]
+    assert b.lines() == ["Presence alicia alice off"]
+    # MONITOR - of a key watched by another keeps theirs; of the last key drops the user's entry
+    hub.monitor.unwatch(alice, ["CAROL", "nobody"])
+    _monitor_consistent(hub)
+    assert hub.monitor.watchers["carol"] == {bob}
+    hub.monitor.unwatch(dave, ["zed"])
+    assert dave not in hub.monitor.watching and hub.monitor.watchers["zed"] == {alice}
+    # MONITOR C
+    hub.monitor.unwatch_all(bob)
+    _monitor_consistent(hub)
+    assert bob not in hub.monitor.watching and "alice" not in hub.monitor.watchers
+    hub.monitor.watch(bob, ["zed"])
+    # a quit takes only the quitter's watches away
+    hub.quit(alice, "")
+    _monitor_consistent(hub)
+    assert hub.monitor.watchers == {"zed": {bob}} and list(hub.monitor.watching) == [bob]
+    hub.quit(bob, "")
+    assert hub.monitor.watchers == {} and hub.monitor.watching == {}
+
+
 # -- rooms -----------------------------------------------------------------------------------------------
 
 
