@@ -54,6 +54,7 @@ def hub_limits(config: Config, base: HubLimits | None = None) -> HubLimits:
         nick_grace=config.nick_grace,
         rooms_per_user=config.rooms_per_user,
         room_members=config.room_max_members,
+        list_rooms=config.list_rooms_max,
     )
 
 

@@ -47,3 +47,52 @@ def test_monitor_follows_arrivals_renames_removals_and_quits(irc_server: ServerP
     erin.send("MONITOR C")
     erin.send("MONITOR L")
     erin.expect_next(r"^:hubbub 733 erin :End of MONITOR list$")
+
+
+def test_list_shows_at_most_list_rooms_max_and_uses_at_most_five_patterns(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server(*IRC, "--list-rooms-max", "3")
+    alice = server.irc("alice")
+    alice.send("JOIN #r5,#r4,#r3,#r2,#r1,#other")
+    alice.expect(r" 366 alice #other ")
+    alice.send("LIST")
+    for name in ("#other", "#r1", "#r2"):
+        alice.expect_next(rf"^:hubbub 322 alice {name} 1 :")
+    alice.expect_next(r"^:hubbub NOTICE alice :3 more: narrow the LIST with a pattern")
+    alice.expect_next(r"^:hubbub 323 alice :End of /LIST$")
+    # a narrower LIST shows what it matches, whole
+    alice.send("LIST #r*,!#r1")
+    for name in ("#r2", "#r3", "#r4"):
+        alice.expect_next(rf"^:hubbub 322 alice {name} 1 :")
+    alice.expect_next(r"^:hubbub NOTICE alice :1 more:")
+    alice.expect_next(r"^:hubbub 323 alice :End of /LIST$")
+    # the sixth pattern on is ignored, with a notice; names still count
+    alice.send("LIST #x1*,#x2*,#x3*,#x4*,!#x5*,#r5*,#other")
+    alice.expect_next(r"^:hubbub NOTICE alice :LIST uses at most 5 patterns; 1 ignored$")
+    alice.expect_next(r"^:hubbub 322 alice #other 1 :")
+    alice.expect_next(r"^:hubbub 323 alice :End of /LIST$")
+
+
+def test_plain_rooms_are_capped_and_take_a_pattern(make_server: Callable[..., ServerProcess]) -> None:
+    server = make_server("--list-rooms-max", "2")
+    for nick, name in (("bob", "#dev"), ("carol", "#devops"), ("dave", "#music")):
+        other = server.connect(nick)
+        other.send(f"/join {name}")
+        other.expect(rf"^\* You are in {name}, alone for now$")
+    alice = server.connect("alice")
+    alice.sync()
+    alice.send("/rooms")
+    alice.expect_next(r"^\* 4 rooms:$")
+    alice.expect_next(r"^\*   #dev \(\d+ members?\)$")
+    alice.expect_next(r"^\*   #devops \(\d+ members?\)$")
+    alice.expect_next(r"^\* 2 more: narrow with a pattern \(/rooms word\)$")
+    alice.send("/rooms mus")
+    alice.expect_next(r"^\* 1 room:$")
+    alice.expect_next(r"^\*   #music \(1 member\)$")
+    alice.send("/rooms #dev*")
+    alice.expect_next(r"^\* 2 rooms:$")
+    alice.expect_next(r"^\*   #dev ")
+    alice.expect_next(r"^\*   #devops ")
+    alice.send("/rooms nothing")
+    alice.expect_next(r"^\* No room matches nothing$")

@@ -14,7 +14,7 @@ Commands:
   /nick NAME              change your nickname
   /join #room             go to a room (it is created if it does not exist)
   /part                   leave the current room
-  /rooms                  list the rooms and how many are in each
+  /rooms [pattern]        list the rooms (those whose name holds the pattern) and how many are in each
   /who                    list the members of the current room
   /msg NICK text          send a private message
   /me action              describe an action (* you wave)

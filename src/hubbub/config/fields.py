@@ -325,6 +325,14 @@ class Config:
     rooms_per_user: int = _opt(100, POSITIVE, "limits", "rooms one user may be in at once", "N")
     #: Members one room may hold (0: no limit).
     room_max_members: int = _opt(0, COUNT, "limits", "members per room (0: no limit)", "N")
+    #: Rooms one LIST or /rooms answer shows; beyond it, how many more and to narrow with a pattern.
+    list_rooms_max: int = _opt(
+        1000,
+        POSITIVE,
+        "limits",
+        "rooms one LIST or /rooms answer shows (the rest: narrow it with a pattern)",
+        "N",
+    )
     # -- flood control (fake lag, then "Excess Flood") ------------------------------------------------------
     flood_control: bool = _opt(True, FLAG, "flood", "slow down, then disconnect, clients that send too fast")
     #: Lines a client may send per second on average, and in a burst.

@@ -19,6 +19,8 @@ class HubLimits:
     rooms_per_user: int = 100
     #: Members one room may hold, whatever its modes (0: no limit).
     room_members: int = 0
+    #: Rooms one LIST or /rooms answer shows.
+    list_rooms: int = 1000
     whowas: int = 1000
     guest_prefix: str = "guest-"
     #: Seconds someone may use a registered nickname before logging in to it, before being renamed.

@@ -7,8 +7,9 @@ part, kick, quit) or, for other nodes' users, through its replica (core.replica)
 
 from __future__ import annotations
 
+import heapq
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ..wire.masks import match_mask
 from .errors import ChatError, Reason
@@ -16,7 +17,24 @@ from .model import ListEntry, Room, User
 from .modes import LIST_MODES, PREFIX_MODES, ModeRequest, parse_limit, valid_key
 from .names import casefold
 
-__all__ = ["apply_modes", "check_entry", "is_banned", "normalize_mask", "require_member", "require_op"]
+__all__ = [
+    "apply_modes",
+    "check_entry",
+    "first_rooms",
+    "is_banned",
+    "normalize_mask",
+    "require_member",
+    "require_op",
+]
+
+
+def first_rooms(rooms: Iterable[Room], limit: int) -> tuple[list[Room], int]:
+    """At most ``limit`` of ``rooms``, the first by name, and how many more there are: what a room listing
+    shows, so that its output (and the sort) stays bounded on a server with very many rooms."""
+    found = list(rooms)
+    if len(found) <= limit:
+        return sorted(found, key=lambda room: room.key), 0
+    return heapq.nsmallest(limit, found, key=lambda room: room.key), len(found) - limit
 
 
 def require_member(user: User, room: Room) -> str:

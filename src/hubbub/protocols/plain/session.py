@@ -8,13 +8,16 @@ operators only), ``/help`` is generated from that table, and a ChatError a comma
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from ...core.errors import ChatError, Reason
 from ...core.events import Event, MessageKind
 from ...core.hub import Hub
 from ...core.model import Room, User
+from ...core.rooms import first_rooms
 from ...wire.lines import LineBuffer, LineTooLong
+from ...wire.masks import match_mask
 from ...wire.text import clean_line
 from ..base import Link
 from . import accounts, history, operators  # noqa: F401 - their commands join the table
@@ -208,15 +211,25 @@ class PlainSession:
         self.hub.part(user, room, arg)
         self.notice(f"You left {room.name}. /join #room to go to another room, /rooms to list them")
 
-    @command("rooms", "list", usage="/rooms", section=GENERAL)
+    @command("rooms", "list", usage="/rooms [pattern]", section=GENERAL)
     def cmd_rooms(self, user: User, arg: str) -> None:
-        """list the rooms and how many are in each"""
-        rooms = self.hub.room_list()
-        if not rooms:
+        """list the rooms (those whose name holds the pattern) and how many are in each"""
+        rooms: Iterable[Room] = self.hub.rooms.values()
+        if arg:
+            pattern = arg if "*" in arg or "?" in arg else f"*{arg}*"
+            rooms = [room for room in rooms if match_mask(pattern, room.name)]
+            if not rooms:
+                self.notice(f"No room matches {arg}")
+                return
+        elif not rooms:
             self.notice("There are no rooms; /join #room creates one")
             return
-        lines = [f"* {len(rooms)} room{'s' if len(rooms) != 1 else ''}:"]
-        lines += [f"*   {room.name} ({len(room)} member{'s' if len(room) != 1 else ''})" for room in rooms]
+        shown, more = first_rooms(rooms, self.hub.limits.list_rooms)
+        count = len(shown) + more
+        lines = [f"* {count} room{'s' if count != 1 else ''}:"]
+        lines += [f"*   {room.name} ({len(room)} member{'s' if len(room) != 1 else ''})" for room in shown]
+        if more:
+            lines.append(f"* {more} more: narrow with a pattern (/rooms word)")
         self.send_lines(lines)
 
     @command("who", "names", usage="/who", section=GENERAL)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ....core.errors import ChatError
 from ....core.hub import Hub
 from ....core.model import Room, User
+from ....core.rooms import first_rooms
 from ....wire import numerics as n
 from ....wire.irc import Message
 from ....wire.masks import match_mask
@@ -70,6 +71,11 @@ def invite(session: IrcSession, user: User, msg: Message) -> None:
         session.numeric(n.RPL_AWAY, target.nick, target.away)
 
 
+#: Patterns (masks and negated masks) one LIST may use: each costs a match per room, so a LIST of 70 masks
+#: over thousands of rooms held the loop for 100 ms. The rest are ignored, with a notice.
+LIST_PATTERNS_MAX = 5
+
+
 @dataclass(slots=True)
 class ListFilter:
     """What LIST asked for: channel names or masks (any of them), negated masks (none of them), and member
@@ -80,6 +86,8 @@ class ListFilter:
     excluded: list[str] = field(default_factory=list)
     more_than: int = -1
     fewer_than: int | None = None
+    #: Patterns left out, beyond LIST_PATTERNS_MAX.
+    ignored: int = 0
 
     @classmethod
     def parse(cls, params: list[str]) -> ListFilter:
@@ -95,11 +103,15 @@ class ListFilter:
                     found.more_than = max(found.more_than, int(rest))
                 elif found.fewer_than is None or int(rest) < found.fewer_than:
                     found.fewer_than = int(rest)
-            elif first == "!":
-                if rest:
+            elif first == "!" or "*" in token or "?" in token:
+                if first == "!" and not rest:
+                    continue
+                if len(found.masks) + len(found.excluded) >= LIST_PATTERNS_MAX:
+                    found.ignored += 1
+                elif first == "!":
                     found.excluded.append(rest)
-            elif "*" in token or "?" in token:
-                found.masks.append(token)
+                else:
+                    found.masks.append(token)
             else:
                 found.names.append(token)
         return found
@@ -112,16 +124,17 @@ class ListFilter:
         return any(match_mask(mask, room.name) for mask in self.excluded)
 
     def select(self, hub: Hub) -> list[Room]:
-        """The rooms named or matching a mask (every room when neither was given), before the other tests."""
+        """The rooms named or matching a mask (every room when neither was given), before the other tests,
+        in no order."""
         if not self.names and not self.masks:
-            return hub.room_list()
+            return list(hub.rooms.values())
         rooms: dict[str, Room] = {}
         for name in self.names:
             room = hub.find_room(name)
             if room is not None:
                 rooms.setdefault(room.key, room)
         if self.masks:
-            for room in hub.room_list():
+            for room in hub.rooms.values():
                 if room.key not in rooms and any(match_mask(mask, room.name) for mask in self.masks):
                     rooms[room.key] = room
         return list(rooms.values())
@@ -129,14 +142,24 @@ class ListFilter:
 
 @command("LIST")
 def list_(session: IrcSession, user: User, msg: Message) -> None:
-    """LIST [<channel>|<mask>|!<mask>[,...]] [>N|<N]: list channels with their member counts and topics."""
+    """LIST [<channel>|<mask>|!<mask>[,...]] [>N|<N]: list channels with their member counts and topics.
+
+    At most LIST_PATTERNS_MAX patterns are used, and at most ``list_rooms`` channels shown (the first by name;
+    a notice counts the rest)."""
     wanted = ListFilter.parse(msg.params)
-    session.numerics(
+    if wanted.ignored:
+        session.server_line(
+            "NOTICE", user.nick, f"LIST uses at most {LIST_PATTERNS_MAX} patterns; {wanted.ignored} ignored"
+        )
+    shown, more = first_rooms(
         (
-            (room.name, str(len(room.members)), room.topic)
+            room
             for room in wanted.select(session.hub)
             if visible_in(room, user) and wanted.counts_match(room) and not wanted.is_excluded(room)
         ),
-        n.RPL_LIST,
+        session.hub.limits.list_rooms,
     )
+    session.numerics(((room.name, str(len(room.members)), room.topic) for room in shown), n.RPL_LIST)
+    if more:
+        session.server_line("NOTICE", user.nick, f"{more} more: narrow the LIST with a pattern (LIST *word*)")
     session.numeric(n.RPL_LISTEND, "End of /LIST")
