@@ -3,11 +3,14 @@ answers as before where it matters (MONITOR, LIST, /rooms) and dead or drip-fed 
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import time
 from collections.abc import Callable
 
 import pytest
 
-from helpers import ServerProcess
+from helpers import TIMEOUT, ServerProcess
 
 IRC = ("--irc-port", "auto")
 
@@ -96,3 +99,33 @@ def test_plain_rooms_are_capped_and_take_a_pattern(make_server: Callable[..., Se
     alice.expect_next(r"^\*   #devops ")
     alice.send("/rooms nothing")
     alice.expect_next(r"^\* No room matches nothing$")
+
+
+def _server_side_timers(port: int) -> list[str]:
+    """The server's ends of the connections on ``port``, as ``ss`` shows them with their timers."""
+    found = subprocess.run(
+        ["ss", "-tnoH", "state", "established", f"( sport = :{port} )"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=True,
+    )
+    return found.stdout.splitlines()
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
+def test_every_accepted_socket_has_tcp_keepalive(irc_server: ServerProcess) -> None:
+    plain = irc_server.connect("alice")
+    plain.sync()
+    irc = irc_server.irc("bob")
+    irc.send("PING sync")
+    irc.expect(r"PONG hubbub :sync$")
+    for port in (irc_server.port, irc_server.irc_port):
+        # ss shows the keepalive timer once the server's last bytes are acknowledged (until then, the
+        # retransmission timer): ask again until then, within TIMEOUT
+        deadline = time.monotonic() + TIMEOUT
+        lines = _server_side_timers(port)
+        while "timer:(on," in "".join(lines) and time.monotonic() < deadline:
+            lines = _server_side_timers(port)
+        assert len(lines) == 1, lines
+        assert "timer:(keepalive," in lines[0], lines

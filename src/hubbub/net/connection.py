@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ..core.fanout import Queued, enqueue, flatten
 from .guard import closing_line
@@ -34,7 +35,15 @@ if TYPE_CHECKING:
     from .state import NetState
     from .stats import NetStats
 
-__all__ = ["SENDQ_GRACE", "SENDQ_HARD_FACTOR", "Connection"]
+__all__ = [
+    "KEEPALIVE_COUNT",
+    "KEEPALIVE_IDLE",
+    "KEEPALIVE_INTERVAL",
+    "SENDQ_GRACE",
+    "SENDQ_HARD_FACTOR",
+    "Connection",
+    "enable_keepalive",
+]
 
 #: Seconds a client's backlog may stay over ``sendq`` (a burst it is draining) before it is disconnected.
 SENDQ_GRACE = 1.0
@@ -42,6 +51,34 @@ SENDQ_GRACE = 1.0
 SENDQ_HARD_FACTOR = 4
 
 log = logging.getLogger("hubbub.net")
+
+
+#: TCP keepalive on every client socket: probes after this many seconds of silence, this often, and the
+#: connection is dropped after this many unanswered: a peer that vanished is found in about two minutes,
+#: whatever the protocol (a plain-text client is never pinged).
+KEEPALIVE_IDLE = 60
+KEEPALIVE_INTERVAL = 15
+KEEPALIVE_COUNT = 4
+
+
+def enable_keepalive(sock: Any) -> bool:
+    """Turn on TCP keepalive on ``sock`` (a socket or the transport's view of one), with the KEEPALIVE_*
+    timings where the platform has them; False if it is not a TCP socket or the options are refused."""
+    if sock is None or getattr(sock, "family", None) not in (socket.AF_INET, socket.AF_INET6):
+        return False
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for name, value in (
+            ("TCP_KEEPIDLE", KEEPALIVE_IDLE),
+            ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL),
+            ("TCP_KEEPCNT", KEEPALIVE_COUNT),
+        ):
+            option = getattr(socket, name, None)
+            if option is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, option, value)
+    except OSError:
+        return False
+    return True
 
 
 class Connection(asyncio.BufferedProtocol):
@@ -124,6 +161,7 @@ class Connection(asyncio.BufferedProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
+        enable_keepalive(transport.get_extra_info("socket"))
         peername = transport.get_extra_info("peername")
         if isinstance(peername, tuple):
             host = self.peer_host = str(peername[0])
