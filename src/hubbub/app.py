@@ -60,7 +60,9 @@ def hub_limits(config: Config, base: HubLimits | None = None) -> HubLimits:
 
 def tick_interval(config: Config) -> float:
     """Seconds between two session ticks: often enough for the shortest of the sessions' timeouts."""
-    shortest = min(config.registration_timeout, config.ping_interval, config.ping_timeout)
+    shortest = min(
+        config.registration_timeout, config.ping_interval, config.ping_timeout, config.line_timeout
+    )
     return max(0.05, min(5.0, shortest / 4))
 
 
@@ -101,6 +103,7 @@ class App:
             default_room=config.default_room,
             server_name=config.server_name,
             history_replay=config.history_replay,
+            line_timeout=config.line_timeout,
         )
         irc = IrcOptions(
             server_name=config.server_name,
@@ -113,6 +116,7 @@ class App:
             history_replay=config.history_replay,
             ping_interval=config.ping_interval,
             ping_timeout=config.ping_timeout,
+            line_timeout=config.line_timeout,
             limits=limits,
         )
         self.irc_options = irc
@@ -323,11 +327,13 @@ class App:
         irc.history_replay = config.history_replay
         irc.ping_interval = config.ping_interval
         irc.ping_timeout = config.ping_timeout
+        irc.line_timeout = config.line_timeout
         irc.settings_changed()
         plain = self.plain_options
         plain.max_line = config.max_line
         plain.default_room = config.default_room
         plain.history_replay = config.history_replay
+        plain.line_timeout = config.line_timeout
         websocket = self.websocket_options
         websocket.origins = config.ws_origin
         websocket.ping_interval = config.ping_interval

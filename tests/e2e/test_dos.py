@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from helpers import TIMEOUT, ServerProcess
+from helpers import TIMEOUT, Client, ServerProcess
 
 IRC = ("--irc-port", "auto")
 
@@ -129,3 +129,31 @@ def test_every_accepted_socket_has_tcp_keepalive(irc_server: ServerProcess) -> N
             lines = _server_side_timers(port)
         assert len(lines) == 1, lines
         assert "timer:(keepalive," in lines[0], lines
+
+
+def test_a_line_left_unfinished_closes_the_connection_and_idle_people_stay(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server(*IRC, "--line-timeout", "1")
+    idle_plain = server.connect("idle")
+    idle_irc = server.irc("idler")
+    watcher = server.connect("alice")
+    dripper = server.connect("dripper")
+    dripper.send_raw(b"I am typing ")
+    dripper.send_raw(b"very slowly")
+    dripper.expect(r"^! Your line stayed unfinished for over 1 seconds; goodbye$")
+    assert dripper.wait_eof() == []
+    watcher.expect(r"^\* dripper left \(Line timeout\)$")
+    irc_dripper = server.irc("slowirc")
+    irc_dripper.send_raw(b"PRIVMSG #lobby :half a")
+    irc_dripper.expect(r"^ERROR :Closing Link: 127\.0\.0\.1 \(Line timeout\)$")
+    assert irc_dripper.wait_eof() == []
+    # both idle clients outlived the timeout, silent: they are still here
+    idle_plain.sync()
+    idle_irc.send("PING still-here")
+    idle_irc.expect(r"PONG hubbub :still-here$")
+    # an unfinished line before registration counts too (well before the registration timeout)
+    unregistered = Client(server.irc_port)
+    server.clients.append(unregistered)
+    unregistered.send_raw(b"NICK half")
+    unregistered.expect(r"^ERROR :Closing Link: 127\.0\.0\.1 \(Line timeout\)$")

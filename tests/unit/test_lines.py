@@ -93,3 +93,24 @@ def test_the_buffer_never_holds_more_than_the_limit(data: bytes, limit: int) -> 
     for i in range(0, len(data), 7):
         buf.feed(data[i : i + 7])
         assert buf.pending <= limit + 1
+
+
+def test_incomplete_for_counts_from_the_first_look_at_an_unfinished_line() -> None:
+    buf = LineBuffer(8)
+    assert buf.incomplete_for(100.0) == 0.0  # nothing held: idle is not incomplete
+    assert buf.feed(b"he") == []
+    assert buf.incomplete_for(101.0) == 0.0
+    buf.feed(b"l")  # more bytes of the same line (drip-feeding) do not start the count again
+    assert buf.incomplete_for(104.0) == 3.0
+    assert buf.feed(b"lo\nwo") == [b"hello"]  # a line completed: the next one counts from now
+    assert buf.incomplete_for(105.0) == 0.0
+    assert buf.incomplete_for(107.5) == 2.5
+    buf.feed(b"rld\n")
+    assert buf.incomplete_for(108.0) == 0.0
+    # a line being discarded as over-long is unfinished too, until its LF
+    (too_long,) = buf.feed(b"x" * 20)
+    assert isinstance(too_long, LineTooLong) and buf.pending == 0
+    assert buf.incomplete_for(110.0) == 0.0
+    assert buf.incomplete_for(120.0) == 10.0
+    assert buf.feed(b"xx\n") == []
+    assert buf.incomplete_for(121.0) == 0.0

@@ -247,6 +247,14 @@ class Config:
     ping_timeout: float = _opt(
         60.0, SECONDS, "timeouts", "time to answer a PING before being disconnected", "SECONDS"
     )
+    #: Seconds a started line may stay incomplete (a client that drip-feeds one is disconnected).
+    line_timeout: float = _opt(
+        300.0,
+        SECONDS,
+        "timeouts",
+        "time a started line may stay incomplete before the client is disconnected (an idle one stays)",
+        "SECONDS",
+    )
     #: Seconds the plain-text port waits for a client to speak IRC before greeting it as a person.
     sniff_delay: float = _opt(
         0.25,

@@ -36,6 +36,8 @@ class IrcOptions:
     chathistory_max: int = 1000
     ping_interval: float = 90.0
     ping_timeout: float = 60.0
+    #: Seconds a started line may stay incomplete before the client is disconnected.
+    line_timeout: float = 300.0
     max_body: int = 512
     max_tags: int = 8191
     limits: HubLimits = field(default_factory=HubLimits)

@@ -207,8 +207,11 @@ class IrcSession:
         self.send(line("ERROR :Server shutting down"))
 
     def tick(self, now: float) -> None:
-        """Called every few seconds by the network layer: registration and ping timeouts."""
+        """Called every few seconds by the network layer: line, registration and ping timeouts."""
         options = self.options
+        if not self.closing and self.lines.incomplete_for(now) > options.line_timeout:
+            self.disconnect("Line timeout")
+            return
         if not self.registered:
             if now - self.connected_at > options.registration_timeout:
                 self.send(line("ERROR :Closing Link: registration timed out"))

@@ -8,7 +8,7 @@ __all__ = ["PlainOptions"]
 class PlainOptions:
     """Settings shared by every plain-text session of a server."""
 
-    __slots__ = ("default_room", "history_replay", "max_line", "opers", "server_name")
+    __slots__ = ("default_room", "history_replay", "line_timeout", "max_line", "opers", "server_name")
 
     def __init__(
         self,
@@ -18,12 +18,15 @@ class PlainOptions:
         server_name: str = "hubbub",
         history_replay: int = 20,
         opers: dict[str, str] | None = None,
+        line_timeout: float = 300.0,
     ):
         self.max_line = max_line
         self.default_room = default_room
         self.server_name = server_name
         #: Lines of a room's history shown on joining it (0: none).
         self.history_replay = history_replay
+        #: Seconds a started line may stay incomplete before the client is disconnected.
+        self.line_timeout = line_timeout
         #: Server operators: name -> password (a scrypt hash or clear text). The server shares one table with
         #: the IRC sessions, so that a configuration reload updates both.
         self.opers: dict[str, str] = opers if opers is not None else {}

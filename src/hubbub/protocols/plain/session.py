@@ -45,7 +45,11 @@ class PlainSession:
         return self.user is not None and bool(self.user.oper)
 
     def tick(self, now: float) -> None:
-        pass  # no timeouts
+        """Called every few seconds by the network layer. Someone idle stays however long; a line started and
+        left unfinished (drip-fed) closes the connection after ``line_timeout``."""
+        if self.user is not None and self.lines.incomplete_for(now) > self.options.line_timeout:
+            self.error(f"Your line stayed unfinished for over {self.options.line_timeout:g} seconds; goodbye")
+            self.leave("Line timeout")
 
     def __init__(self, link: Link, hub: Hub, options: PlainOptions) -> None:
         self.link = link
