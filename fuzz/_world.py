@@ -102,6 +102,9 @@ class Link:
         if self.closed is None:
             self.closed = reason or "closed"
 
+    def charge_history(self, rows: int) -> None:
+        assert rows >= 0, "a negative charge"
+
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
         timer = Timer(callback)
         self.timers.append(timer)

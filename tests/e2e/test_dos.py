@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -157,3 +158,43 @@ def test_a_line_left_unfinished_closes_the_connection_and_idle_people_stay(
     server.clients.append(unregistered)
     unregistered.send_raw(b"NICK half")
     unregistered.expect(r"^ERROR :Closing Link: 127\.0\.0\.1 \(Line timeout\)$")
+
+
+def test_history_rows_cost_flood_budget(make_server: Callable[..., ServerProcess], tmp_path: Path) -> None:
+    server = make_server(
+        *IRC,
+        "--db",
+        str(tmp_path / "chat.db"),
+        "--limit-exempt",
+        "none",
+        "--flood-lines",
+        "5",
+        "--flood-burst",
+        "60",
+        "--flood-kill",
+        "1",
+        "--flood-history-rows",
+        "1",
+    )
+    bob = server.irc("bob")
+    bob.send("JOIN #room")
+    bob.expect(r" 366 bob #room ")
+    for i in range(30):
+        bob.send(f"PRIVMSG #room :m{i}")
+    bob.send("PING seeded")
+    bob.expect(r"PONG hubbub :seeded$")
+    alice = server.irc("alice", caps=("batch", "server-time", "message-tags", "draft/chathistory"))
+    alice.send("JOIN #room")
+    alice.expect(r" 366 alice #room ")
+    # three queries of 30 rows: 90 lines' worth at one line a row, with a burst of 60 at 5 a second
+    alice.send_raw(b"CHATHISTORY LATEST #room * 30\r\n" * 3)
+    for _ in range(3):
+        alice.expect(r"^:hubbub BATCH \+\S+ chathistory #room$")
+        alice.expect(r"^@\S* :bob!\S+ PRIVMSG #room :m29$")
+        alice.expect(r"^:hubbub BATCH -")
+    # the next line finds the client seconds behind its budget: Excess Flood
+    alice.send("PING more")
+    alice.expect(r"^ERROR :Closing Link: 127\.0\.0\.1 \(Excess Flood\)$")
+    # bob, who asked for nothing, is still within his
+    bob.send("PING fine")
+    bob.expect(r"PONG hubbub :fine$")

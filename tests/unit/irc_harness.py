@@ -33,6 +33,8 @@ class MemoryLink:
         self.out: list[Queued] = []
         self.closed: str | None = None
         self.session: Session | None = None
+        #: History rows charged to the client's flood budget.
+        self.charged = 0
 
     @property
     def data(self) -> bytes:
@@ -52,6 +54,9 @@ class MemoryLink:
 
     def switch(self, session: Session) -> None:
         self.session = session
+
+    def charge_history(self, rows: int) -> None:
+        self.charged += rows
 
     def set_client_address(self, host: str, how: str) -> bool:
         if self.refuse_address:

@@ -132,3 +132,22 @@ def test_a_persistent_flood_falls_behind_and_a_slow_one_does_not() -> None:
 def test_what_release_returns_when_nothing_is_held() -> None:
     flood = Flood(FloodLimits())
     assert flood.release(0.0) == (b"", 0.0)
+
+
+def test_history_rows_are_charged_as_lines() -> None:
+    limits = FloodLimits(lines=4.0, burst=20, bytes=1e6, byte_burst=1e6, kill=20.0, history_rows=100)
+    flood = Flood(limits)
+    flood.charge_history(0, 0.0)
+    assert flood.take(lines(0, 20), 0.0)  # nothing charged: the whole burst is there
+    flood = Flood(limits)
+    flood.charge_history(1000, 0.0)  # ten lines' worth
+    assert flood.take(lines(0, 10), 0.0)
+    assert not flood.take(b"x\n", 0.0)
+    assert flood.take(b"x\n", 0.25)  # a line refills in a quarter of a second
+    # a loop of big queries falls behind like a flood and reaches the kill threshold
+    now = 1.0
+    while flood.lag(now) <= limits.kill and now < 100:
+        flood.charge_history(1000, now)
+        flood.hold(b"CHATHISTORY LATEST #room * 1000\n", now)
+        now += 0.1
+    assert flood.lag(now) > limits.kill and now < 10

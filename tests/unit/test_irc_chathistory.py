@@ -86,6 +86,17 @@ def texts(client: IrcClient, command: str) -> list[str]:
 # -- the subcommands -----------------------------------------------------------------------------------------
 
 
+def test_the_rows_returned_are_charged_to_the_flood_budget(clock: Clock) -> None:
+    room = Room(clock)
+    assert room.alice.link.charged == 0
+    batch(room.alice, "CHATHISTORY LATEST #room * 3")
+    assert room.alice.link.charged == 3
+    batch(room.alice, "CHATHISTORY BEFORE #room timestamp=2030-01-01T00:00:00.000Z 1000")
+    assert room.alice.link.charged == 13
+    batch(room.alice, f"CHATHISTORY TARGETS {stamp(0)} {stamp(20)} 10", "draft/chathistory-targets")
+    assert room.alice.link.charged == 14
+
+
 def test_latest(clock: Clock) -> None:
     room = Room(clock)
     params, body = batch(room.alice, "CHATHISTORY LATEST #room * 3")

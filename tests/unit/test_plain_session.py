@@ -17,6 +17,8 @@ class MemoryLink:
         self.peer_host = host
         self.out: list[Queued] = []
         self.closed: str | None = None
+        #: History rows charged to the client's flood budget.
+        self.charged = 0
 
     @property
     def data(self) -> bytes:
@@ -29,6 +31,9 @@ class MemoryLink:
 
     def close(self, reason: str) -> None:
         self.closed = reason
+
+    def charge_history(self, rows: int) -> None:
+        self.charged += rows
 
     def take(self) -> list[str]:
         lines = self.data.decode().split("\r\n")

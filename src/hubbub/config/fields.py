@@ -358,6 +358,10 @@ class Config:
         "input lag after which a flooding client is disconnected (Excess Flood)",
         "SECONDS",
     )
+    #: Rows a history query (CHATHISTORY, /history) returns that cost its sender one line of the budget.
+    flood_history_rows: int = _opt(
+        100, POSITIVE, "flood", "history rows (CHATHISTORY, /history) that cost one line of the budget", "N"
+    )
     # -- logging --------------------------------------------------------------------------------------------
     log_level: str = _opt(
         "info", Choice("debug", "info", "warning", "error"), "logging", "least severe log level shown"

@@ -363,6 +363,11 @@ class Connection(asyncio.BufferedProtocol):
 
         return self.loop.call_later(delay, fire)
 
+    def charge_history(self, rows: int) -> None:
+        flood = self.flood
+        if flood is not None:
+            flood.charge_history(rows, self.loop.time())
+
     def set_client_address(self, host: str, how: str) -> bool:
         """The client is at ``host``, as a trusted proxy or gateway says: counted there by the limits
         (:meth:`~hubbub.net.state.Admission.move`), and shown there from now on."""

@@ -40,6 +40,8 @@ class FloodLimits:
     byte_burst: float = BYTE_BURST_FACTOR * 4096.0
     #: Seconds a client's input may be behind its budget before it is disconnected.
     kill: float = 20.0
+    #: Rows of history a query returns that cost one line.
+    history_rows: int = 100
 
     @classmethod
     def from_config(cls, config: Config) -> FloodLimits | None:
@@ -52,6 +54,7 @@ class FloodLimits:
             bytes=float(config.flood_bytes),
             byte_burst=float(BYTE_BURST_FACTOR * config.flood_bytes),
             kill=config.flood_kill,
+            history_rows=config.flood_history_rows,
         )
 
 
@@ -89,12 +92,13 @@ class Bucket:
 class Flood:
     """One client's input budget, and the input over it waiting to be passed on (``held``)."""
 
-    __slots__ = ("bytes", "eof", "held", "kill", "lines", "paused", "timer")
+    __slots__ = ("bytes", "eof", "held", "history_rows", "kill", "lines", "paused", "timer")
 
     def __init__(self, limits: FloodLimits) -> None:
         self.lines = Bucket(limits.lines, limits.burst)
         self.bytes = Bucket(limits.bytes, limits.byte_burst)
         self.kill = limits.kill
+        self.history_rows = limits.history_rows
         #: Input read but not yet passed on, oldest first.
         self.held = b""
         #: The peer's EOF came while input was held: pass it on after the input.
@@ -116,6 +120,12 @@ class Flood:
             self.bytes.take(size, now)
             return True
         return False
+
+    def charge_history(self, rows: int, now: float) -> None:
+        """Charge the ``rows`` a history query returned, one line per ``history_rows``, as if the client
+        had sent those lines: its next input waits for them as for a flood (past ``kill``: disconnected)."""
+        if rows > 0:
+            self.lines.take(rows / self.history_rows, now)
 
     def refund(self) -> None:
         """Forget what was charged (not what is held): the connection changed protocols, and what the previous

@@ -64,6 +64,12 @@ class Link(Protocol):
         session must stop."""
         ...
 
+    def charge_history(self, rows: int) -> None:
+        """A history query returned ``rows`` rows: charge them to the client's flood budget (one line per
+        ``--flood-history-rows``), so that a loop of big queries is slowed like a flood; nothing for a client
+        exempt from flood control."""
+        ...
+
     def send(self, data: bytes) -> None:
         """Queue ``data``; it goes out at the end of this loop turn, coalesced with the rest. Never blocks."""
         ...

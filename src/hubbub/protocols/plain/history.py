@@ -90,6 +90,7 @@ def cmd_history(session: PlainSession, user: User, arg: str) -> None:
     except StoreError:
         session.error(_UNAVAILABLE)
         return
+    session.link.charge_history(len(messages))
     lines = _lines(session, messages)
     if not lines:
         session.notice(f"No messages {where} yet")

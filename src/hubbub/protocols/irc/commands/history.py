@@ -194,6 +194,7 @@ def _messages(session: IrcSession, user: User, given: str, sub: str, params: lis
             "CHATHISTORY", "MESSAGE_ERROR", given, target, description="Messages could not be retrieved"
         )
         return
+    session.link.charge_history(len(found))
     send_messages(session, name, found)
 
 
@@ -211,6 +212,7 @@ def _targets(session: IrcSession, user: User, given: str, params: list[str]) -> 
     except StoreError:
         session.fail("CHATHISTORY", "MESSAGE_ERROR", given, description="Messages could not be retrieved")
         return
+    session.link.charge_history(len(found))
     server = session.options.server_name
     rows = [
         line(f":{server} CHATHISTORY TARGETS {_target_name(session, key, me)} {format_time(t)}")
