@@ -11,7 +11,7 @@ from ....core.model import Room, User
 from ....core.rooms import first_rooms
 from ....wire import numerics as n
 from ....wire.irc import Message
-from ....wire.masks import match_mask
+from ....wire.masks import compile_mask
 from ..table import command
 from .channels import visible_in
 
@@ -121,7 +121,7 @@ class ListFilter:
         return count > self.more_than and (self.fewer_than is None or count < self.fewer_than)
 
     def is_excluded(self, room: Room) -> bool:
-        return any(match_mask(mask, room.name) for mask in self.excluded)
+        return any(compile_mask(mask)(room.name) for mask in self.excluded)
 
     def select(self, hub: Hub) -> list[Room]:
         """The rooms named or matching a mask (every room when neither was given), before the other tests,
@@ -134,8 +134,9 @@ class ListFilter:
             if room is not None:
                 rooms.setdefault(room.key, room)
         if self.masks:
+            matchers = [compile_mask(mask) for mask in self.masks]
             for room in hub.rooms.values():
-                if room.key not in rooms and any(match_mask(mask, room.name) for mask in self.masks):
+                if room.key not in rooms and any(match(room.name) for match in matchers):
                     rooms[room.key] = room
         return list(rooms.values())
 
@@ -147,6 +148,7 @@ def list_(session: IrcSession, user: User, msg: Message) -> None:
     At most LIST_PATTERNS_MAX patterns are used, and at most ``list_rooms`` channels shown (the first by name;
     a notice counts the rest)."""
     wanted = ListFilter.parse(msg.params)
+    excluded = [compile_mask(mask) for mask in wanted.excluded]
     if wanted.ignored:
         session.server_line(
             "NOTICE", user.nick, f"LIST uses at most {LIST_PATTERNS_MAX} patterns; {wanted.ignored} ignored"
@@ -155,7 +157,9 @@ def list_(session: IrcSession, user: User, msg: Message) -> None:
         (
             room
             for room in wanted.select(session.hub)
-            if visible_in(room, user) and wanted.counts_match(room) and not wanted.is_excluded(room)
+            if visible_in(room, user)
+            and wanted.counts_match(room)
+            and not any(match(room.name) for match in excluded)
         ),
         session.hub.limits.list_rooms,
     )
