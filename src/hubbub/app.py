@@ -85,6 +85,7 @@ class App:
         self.hub = hub
         self.store: Store = hub.store
         self.store.start(self.loop)
+        hub.nicks.number_guests_on()  # (a cluster node numbers its guests at random instead, see cluster)
         self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hubbub-worker")
         hub.run_blocking = self._run_blocking
         hub.call_later = self.loop.call_later

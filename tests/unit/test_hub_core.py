@@ -395,9 +395,15 @@ def test_history_conversation_keys() -> None:
         hub.conversation(bob, "#r")
     with pytest.raises(ChatError):
         hub.conversation(bob, "bad nick")
-    assert hub.conversation(alice, "BOB") == ("n:alice n:bob", "bob")
-    assert hub.conversation(alice, "acct") == ("a:acct n:alice", "acct")
-    assert hub.conversation(alice, "gone") == ("n:alice n:gone", "gone")
+    # Users not logged in are their sessions (never their nicknames, which others may hold next).
+    me, them = f"g:{alice.id}.{alice.signon!r}", f"g:{bob.id}.{bob.signon!r}"
+    assert hub.conversation(alice, "BOB") == (" ".join(sorted((me, them))), "bob")
+    assert hub.conversation(alice, "acct") == (f"a:acct {me}", "acct")
+    assert hub.conversation(alice, "gone") == (f"{me} n:gone", "gone")
+    hub.quit(bob, "bye")
+    assert hub.conversation(alice, "bob")[0] == " ".join(sorted((me, them)))  # the bob who left (WHOWAS)
+    connect(hub, "bob")
+    assert hub.conversation(alice, "bob")[0] != " ".join(sorted((me, them)))  # the next bob is another
 
 
 # -- the replica: other nodes' changes -------------------------------------------------------------------

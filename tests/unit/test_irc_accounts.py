@@ -421,7 +421,9 @@ def test_nickserv_register_identify_logout() -> None:
     assert hub.timers.run() == 0  # the rename was cancelled
     # Nothing sent to NickServ was recorded.
     assert hub.store.targets([], "a:alice", 0, hub.now() + 60, 10) == []
-    assert hub.store.targets([], "n:alice", 0, hub.now() + 60, 10) == []
+    user = hub.find_user("alice")
+    assert user is not None
+    assert hub.store.targets([], f"g:{user.id}.{user.signon!r}", 0, hub.now() + 60, 10) == []
 
 
 def test_nickserv_identify_to_another_account() -> None:

@@ -62,10 +62,18 @@ class ManualTimers:
         return fired
 
 
+#: The store's ``meta`` name of the first guest number the next run may use (see Nicks.number_guests_on).
+GUEST_META = "guests_from"
+#: Guest numbers are taken from the store in blocks of this many (one write per block, not per guest).
+GUEST_BLOCK = 1000
+
+
 class Nicks:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self._guests = itertools.count(1)
+        #: The end of the block of guest numbers taken from the store (0: numbers are not kept).
+        self._reserved = 0
         #: Users using a registered nickname without being logged in to it, with their grace timer.
         self.grace: dict[User, Timer] = {}
 
@@ -85,13 +93,30 @@ class Nicks:
     def guests_from(self, number: int) -> None:
         """Number guest nicknames from ``number`` on (cluster nodes each start somewhere else)."""
         self._guests = itertools.count(number)
+        self._reserved = 0
+
+    def number_guests_on(self) -> None:
+        """Go on numbering guests where the previous run of this store stopped: a guest name is never
+        given twice, so nothing said to or by an earlier ``guest-12`` can be mistaken for the next one's.
+        Numbers are reserved in the store a block at a time (a restart skips the rest of a block)."""
+        stored = self.hub.store.get_meta(GUEST_META) or "1"
+        start = int(stored) if stored.isdigit() else 1
+        self._guests = itertools.count(start)
+        self._reserve(start)
+
+    def _reserve(self, start: int) -> None:
+        self._reserved = start + GUEST_BLOCK
+        self.hub.store.set_meta(GUEST_META, str(self._reserved))
 
     def guest(self) -> str:
         """A free guest nickname."""
         prefix = self.hub.limits.guest_prefix
         users = self.hub.users
         while True:
-            nick = f"{prefix}{next(self._guests)}"
+            number = next(self._guests)
+            if self._reserved and number >= self._reserved:
+                self._reserve(number)
+            nick = f"{prefix}{number}"
             if casefold(nick) not in users:
                 return nick
 
