@@ -132,9 +132,15 @@ def test_nick_protection_renames_unless_logged_in() -> None:
     assert "registered" in box.lines()[0]
     assert hub.timers.run() == 1
     assert carol.nick.startswith("guest-")
-    dave, _ = connect(hub, "Carol")
+    # Renamed away, the nickname is held for its owner: only a user logged in to the account takes it.
+    with pytest.raises(ChatError, match="held for its owner"):
+        connect(hub, "Carol")
+    dave, _ = connect(hub, "dave")
+    with pytest.raises(ChatError, match="held for its owner"):
+        hub.change_nick(dave, "CAROL")
     hub.log_in(dave, "carol")
-    assert hub.timers.run() == 0  # logging in cancelled the rename
+    hub.change_nick(dave, "Carol")
+    assert hub.timers.run() == 0  # logged in: no rename
     hub.log_out(dave)
     with pytest.raises(ChatError):
         hub.log_out(dave)

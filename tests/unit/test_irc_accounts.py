@@ -549,9 +549,10 @@ def test_a_registered_nickname_is_taken_back_after_the_grace_period() -> None:
         f"{SERVER} NOTICE guest-1 :You were renamed: alice is registered and you did not log in to it.",
     ]
     assert other.take() == [":alice!~a@192.0.2.1 NICK guest-1"]
-    # Changing to it again warns again; logging in in time keeps it.
+    # Renamed away, the nickname is held for its owner: taking it again is refused until one logs in.
+    assert client.send("NICK alice")[-1].startswith(f"{SERVER} 433 guest-1 alice ")
+    assert client.send("NS IDENTIFY alice secret-1")[-1] == f"{NS} guest-1 :You're now logged in as alice"
     client.send("NICK alice")
-    assert client.send("NS IDENTIFY secret-1")[-1] == f"{NS} alice :You're now logged in as alice"
     assert hub.timers.run() == 0
     assert client.nick == "alice"
 

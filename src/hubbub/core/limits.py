@@ -23,3 +23,6 @@ class HubLimits:
     guest_prefix: str = "guest-"
     #: Seconds someone may use a registered nickname before logging in to it, before being renamed.
     nick_grace: float = 30.0
+    #: Seconds a registered nickname stays held for its owner after someone was renamed away from it (only
+    #: a user logged in to its account may take it meanwhile).
+    nick_hold: float = 300.0

@@ -8,6 +8,7 @@ nickname). Filing users under their nickname is the directory's (core.users).
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -76,9 +77,14 @@ class Nicks:
         self._reserved = 0
         #: Users using a registered nickname without being logged in to it, with their grace timer.
         self.grace: dict[User, Timer] = {}
+        #: Registered nicknames held for their owners (key -> until when, time.time()): someone was renamed
+        #: away from it, and must not take it again at once (see check).
+        self.held: dict[str, float] = {}
 
-    def check(self, nick: str, *, current: User | None = None) -> str:
-        """Validate ``nick`` and return its key; raise ChatError if it is invalid or taken by someone else."""
+    def check(self, nick: str, *, current: User | None = None, account: str = "") -> str:
+        """Validate ``nick`` and return its key; raise ChatError if it is invalid, taken by someone else, or
+        held for the owner of its account (``account``: the one the user is logged in to, if not yet
+        filed)."""
         nick_max = self.hub.limits.nick_max
         if not is_valid_nick(nick, nick_max):
             raise ChatError(
@@ -88,6 +94,16 @@ class Nicks:
         holder = self.hub.users.get(key)
         if (holder is not None and holder is not current) or key in SERVICE_NICKS:
             raise ChatError(Reason.NICK_IN_USE, nick, f"Nickname {nick} is already in use")
+        held = self.held
+        if held and key in held:
+            if held[key] <= time.time():
+                del held[key]
+            elif casefold(current.account if current is not None else account) != key:
+                raise ChatError(
+                    Reason.NICK_IN_USE,
+                    nick,
+                    f"Nickname {nick} is registered and held for its owner: log in to its account to use it",
+                )
         return key
 
     def guests_from(self, number: int) -> None:
@@ -120,6 +136,35 @@ class Nicks:
             if casefold(nick) not in users:
                 return nick
 
+    def check_owner(self, target: User) -> None:
+        """A private message is for ``target``: refuse it if ``target`` holds a registered nickname without
+        being logged in to it (squatting it in its grace period): what is meant for the owner must not reach
+        a squatter."""
+        if casefold(target.account) != target.key and self.hub.store.get_account(target.key) is not None:
+            raise ChatError(
+                Reason.NO_SUCH_NICK,
+                target.nick,
+                f"{target.nick} is not logged in to that registered nickname: your message was not delivered",
+            )
+
+    def ghost(self, user: User, nick: str) -> User:
+        """GHOST: disconnect whoever holds ``nick``, the registered nickname of the account ``user`` is
+        logged in to (a stale session of the owner, or a squatter); the holder quits."""
+        key = casefold(nick)
+        if not user.account or casefold(user.account) != key:
+            raise ChatError(
+                Reason.NOT_LOGGED_IN,
+                nick,
+                f"You must be logged in to the account {nick} to free its nickname",
+            )
+        target = self.hub.users.get(key)
+        if target is None:
+            raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
+        if target is user:
+            raise ChatError(Reason.INVALID_PARAM, nick, "That is you")
+        target.client.disconnect(f"GHOST command used by {user.nick}")
+        return target
+
     def protect(self, user: User) -> None:
         """If ``user``'s nickname is a registered account it is not logged in to, warn it and rename it after
         the grace period unless it logs in by then."""
@@ -139,6 +184,7 @@ class Nicks:
             self.grace.pop(user, None)
             if hub.users.get(key) is user and casefold(user.account) != key:
                 taken = user.nick
+                self.held[key] = time.time() + hub.limits.nick_hold
                 self.force(user, self.guest())
                 hub.notify(user, f"You were renamed: {taken} is registered and you did not log in to it.")
 

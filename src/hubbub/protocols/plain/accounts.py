@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from .session import PlainSession
 
 __all__ = [
+    "cmd_ghost",
     "cmd_login",
     "cmd_logout",
     "cmd_password",
+    "cmd_regain",
     "cmd_register",
     "cmd_register_room",
     "cmd_replay",
@@ -106,6 +108,30 @@ def cmd_login(session: PlainSession, user: User, arg: str) -> None:
         session.notice(f"You are logged in as {account}")
 
     session.hub.accounts.verify(name, password, done)
+
+
+@command("ghost", usage="/ghost NICK", section=ACCOUNTS)
+def cmd_ghost(session: PlainSession, user: User, arg: str) -> None:
+    """disconnect whoever holds your account's nickname (logged in)"""
+    if not arg:
+        session.error("Usage: /ghost NICK")
+        return
+    gone = session.hub.nicks.ghost(user, arg.split(maxsplit=1)[0])
+    session.notice(f"{gone.nick} has been disconnected")
+
+
+@command("regain", usage="/regain NICK", section=ACCOUNTS)
+def cmd_regain(session: PlainSession, user: User, arg: str) -> None:
+    """the same, and take the nickname (logged in)"""
+    if not arg:
+        session.error("Usage: /regain NICK")
+        return
+    nick = arg.split(maxsplit=1)[0]
+    hub = session.hub
+    if hub.find_user(nick) is not None:
+        hub.nicks.ghost(user, nick)
+    if hub.change_nick(user, nick) is not None:
+        session.notice(f"You are now known as {user.nick}")
 
 
 @command("logout", usage="/logout", section=ACCOUNTS)

@@ -48,7 +48,7 @@ def nick(session: IrcSession, msg: Message) -> None:
             session.echo(event)
         return
     hub = session.hub
-    hub.nicks.check(new)
+    hub.nicks.check(new, account=session.account)
     session.nick = new
     try_register(session)
 
