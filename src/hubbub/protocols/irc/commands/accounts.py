@@ -105,9 +105,12 @@ def log_out(session: IrcSession, user: User) -> None:
     session.numeric(n.RPL_LOGGEDOUT, user.hostmask, "You are now logged out")
 
 
-def verify(session: IrcSession, name: str, password: str, done: Callable[[str | None], None]) -> None:
-    """Check ``name``'s password as one attempt of ``session``: ``done(account or None)`` runs only if the
-    answer still matters, and connection registration resumes after it."""
+def verify(
+    session: IrcSession, name: str, password: str, done: Callable[[str | None], None], method: str
+) -> None:
+    """Check ``name``'s password as one attempt of ``session`` (``method``: how, for the log):
+    ``done(account or None)`` runs only if the answer still matters, and connection registration resumes
+    after it. A refusal found at once (too many failures, too many checks queued) is raised (ChatError)."""
     token = begin(session)
 
     def checked(account: str | None) -> None:
@@ -115,7 +118,11 @@ def verify(session: IrcSession, name: str, password: str, done: Callable[[str | 
             done(account)
             resume(session)
 
-    session.hub.accounts.verify(name, password, checked)
+    try:
+        session.hub.accounts.verify(name, password, checked, address=session.link.peer_host, method=method)
+    except ChatError:
+        session.auth_pending = None
+        raise
 
 
 def create(session: IrcSession, name: str, password: str, done: Callable[[ChatError | None], None]) -> None:
@@ -129,7 +136,7 @@ def create(session: IrcSession, name: str, password: str, done: Callable[[ChatEr
             resume(session)
 
     try:
-        session.hub.accounts.create(name, password, created)
+        session.hub.accounts.create(name, password, created, address=session.link.peer_host)
     except ChatError:
         session.auth_pending = None
         raise
@@ -208,7 +215,10 @@ def _plain(session: IrcSession, payload: str) -> None:
         log_in(session, account)
         session.numeric(n.RPL_SASLSUCCESS, "SASL authentication successful")
 
-    verify(session, authcid, password, done)
+    try:
+        verify(session, authcid, password, done, "SASL PLAIN")
+    except ChatError as exc:
+        session.numeric(n.ERR_SASLFAIL, f"{SASL_FAILED}: {exc.message}")
 
 
 # -- REGISTER (draft/account-registration) ----------------------------------------------------------------
