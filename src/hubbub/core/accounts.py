@@ -183,10 +183,15 @@ class Accounts:
                 rate.cancel(_EVERYONE)
                 done(ChatError(Reason.ACCOUNT_EXISTS, name, f"The account {name} already exists"))
 
-        self._hash(lambda: hash_password(password), created, name)
         now = hub.now()
         rate.add(address, now)
         rate.add(_EVERYONE, now)
+        try:
+            self._hash(lambda: hash_password(password), created, name)
+        except ChatError:
+            rate.cancel(address)
+            rate.cancel(_EVERYONE)
+            raise
 
     def verify(
         self,
@@ -235,10 +240,15 @@ class Accounts:
             )
             done(None)
 
-        self._hash(check, checked, name, ended)
+        # Counted before the job starts: run inline (unit tests), it ends before _hash returns.
         self.failures_by_account.start(key)
         if not exempt:
             self.failures_by_address.start(address)
+        try:
+            self._hash(check, checked, name, ended)
+        except ChatError:
+            ended()
+            raise
 
     def change_password(self, account: str, password: str, done: Callable[[ChatError | None], None]) -> None:
         if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD or " " in password:
