@@ -126,3 +126,58 @@ def test_the_server_wide_registration_rate(make_server: Start) -> None:
     other = server.connect("two")
     other.send(f"/register {PASSWORD}")
     other.expect(r"^! Too many accounts registered, try again in \d+ s$")
+
+
+def unregistered(server: ServerProcess, *lines: str) -> Client:
+    """An IRC connection that has started capability negotiation (so it stays unregistered)."""
+    client = Client(server.irc_port)
+    server.clients.append(client)
+    client.send("CAP LS 302")
+    client.expect(r"^:hubbub CAP \* LS")
+    for text in lines:
+        client.send(text)
+    return client
+
+
+def test_sasl_and_register_before_the_server_password_are_refused(make_server: Start) -> None:
+    server = make_server("--irc-port", "auto", "--password", "letmein")
+    plain_register(server, "alice")  # the plain-text port asks for no server password
+    client = unregistered(server, "CAP REQ :sasl draft/account-registration", "NICK bob")
+    client.expect(r"^:hubbub CAP \S+ ACK ")
+    client.send("AUTHENTICATE PLAIN")
+    client.expect(r"^:hubbub 904 \S+ :SASL authentication failed: Send the server password \(PASS\) first$")
+    client.send(f"REGISTER * * {PASSWORD}")
+    client.expect(r"^:hubbub FAIL REGISTER TEMPORARILY_UNAVAILABLE bob :Send the server password \(PASS\) ")
+    # Nothing was checked or created.
+    client.send("PING sync")
+    client.expect(r"PONG \S+ :sync$")
+    assert not server.find_log(r"failed login|account bob registered")
+    # With the server password, SASL goes on.
+    client.send("PASS letmein")
+    client.send("AUTHENTICATE PLAIN")
+    client.expect_next(r"^:hubbub AUTHENTICATE \+$")
+    client.send("AUTHENTICATE " + sasl_blob("alice", PASSWORD))
+    client.expect(r"^:hubbub 903 ")
+
+
+def test_a_k_lined_host_cannot_register_nor_try_sasl_before_it_is_refused(make_server: Start) -> None:
+    server = make_server("--irc-port", "auto", "--oper", "admin:operpass")
+    plain_register(server, "alice")
+    op = server.irc("op")
+    op.send("OPER admin :operpass")
+    op.expect(r" 381 op ")
+    op.send("KLINE 5 ~mallory@127.0.0.1 :guessing")
+    op.expect(r"NOTICE op :op added a K-line")
+    banned = "ERROR :Closing Link: 127.0.0.1 (K-Lined: guessing)"
+
+    sasl = unregistered(server, "CAP REQ :sasl", "NICK mallory", "USER mallory 0 * :m")
+    sasl.expect(r"^:hubbub CAP \S+ ACK ")
+    sasl.send("AUTHENTICATE PLAIN")
+    assert sasl.wait_eof()[-2:] == [":hubbub 465 mallory :You are banned from this server (guessing)", banned]
+
+    register = unregistered(server, "NICK mallory", "USER mallory 0 * :m")
+    register.send(f"REGISTER * * {PASSWORD}")
+    assert register.wait_eof()[-1] == banned
+    assert not server.find_log(r"failed login|account mallory registered")
+    # Another user name from the same host is not banned.
+    server.irc("innocent")
