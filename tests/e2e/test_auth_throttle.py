@@ -181,3 +181,29 @@ def test_a_k_lined_host_cannot_register_nor_try_sasl_before_it_is_refused(make_s
     assert not server.find_log(r"failed login|account mallory registered")
     # Another user name from the same host is not banned.
     server.irc("innocent")
+
+
+def test_the_owner_logs_in_from_a_known_address_while_someone_guesses(make_server: Start) -> None:
+    server = make_server(*GUARDED, "--login-failures", "2", "--login-backoff", "30")
+    plain_register(server, "alice").close()
+    owner = Client(server.port, source="127.0.0.2")
+    server.clients.append(owner)
+    owner.expect(r"^\* You are in #lobby")
+    owner.send(f"/login alice {PASSWORD}")
+    owner.expect(r"^\* You are logged in as alice$")
+    owner.send("/logout")
+    owner.expect(r"^\* You are logged out of alice$")
+    guesser = server.connect("mallory")
+    for i in range(2):
+        guesser.send(f"/login alice wrong-{i}")
+        guesser.expect(r"^! Login failed")
+    server.wait_log(r"failed login to account 'alice' from 127\.0\.0\.1 by /login \(failure 2\)")
+    # The account is in its backoff for everyone else, even with the right password ...
+    stranger = Client(server.port, source="127.0.0.3")
+    server.clients.append(stranger)
+    stranger.expect(r"^\* You are in #lobby")
+    stranger.send(f"/login alice {PASSWORD}")
+    stranger.expect(r"^! Too many failed logins, try again in \d+ s$")
+    # ... but not for an address that logged in to it before.
+    owner.send(f"/login alice {PASSWORD}")
+    owner.expect(r"^\* You are logged in as alice$")

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ..store.passwords import hash_password, verify_password
 from .errors import ChatError, Reason
 from .names import NICK_CHARS_HELP, casefold, is_valid_nick
-from .throttle import Backoff, Rate
+from .throttle import MAX_KEYS, Backoff, Rate
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -42,6 +42,8 @@ _dummy: list[str] = []
 
 #: The Rate key of the whole server's registrations (addresses never start with a space).
 _EVERYONE = " all"
+#: Addresses remembered per account as having logged in to it.
+KNOWN_ADDRESSES = 4
 #: What a hash job that raised returns (the error is logged, the answer never comes).
 _FAILED = object()
 
@@ -63,6 +65,9 @@ class Accounts:
         #: Failed logins per address and per account (folded name).
         self.failures_by_address = Backoff()
         self.failures_by_account = Backoff()
+        #: Per account (folded name), the last addresses that logged in to it: they skip its backoff, so that
+        #: someone guessing from elsewhere cannot lock its owner out (in memory: forgotten on a restart).
+        self.known_addresses: dict[str, tuple[str, ...]] = {}
         #: Registrations per address, and for everyone under _EVERYONE.
         self.registrations = Rate()
         #: Password hashes running or queued.
@@ -109,7 +114,10 @@ class Accounts:
         hub = self.hub
         limits = hub.limits
         now = hub.now()
-        wait = self.failures_by_account.wait(casefold(name), now, limits.login_failures, limits.login_backoff)
+        key = casefold(name)
+        wait = 0.0
+        if address not in self.known_addresses.get(key, ()):
+            wait = self.failures_by_account.wait(key, now, limits.login_failures, limits.login_backoff)
         if not self.limit_exempt(address):
             wait = max(
                 wait, self.failures_by_address.wait(address, now, limits.login_failures, limits.login_backoff)
@@ -118,6 +126,13 @@ class Accounts:
             raise ChatError(
                 Reason.TRY_LATER, name, f"Too many failed logins, try again in {math.ceil(wait)} s"
             )
+
+    def _remember(self, key: str, address: str) -> None:
+        """Note that ``address`` logged in to the account ``key`` (its last KNOWN_ADDRESSES are kept)."""
+        known = self.known_addresses.pop(key, ())
+        self.known_addresses[key] = (*(a for a in known if a != address), address)[-KNOWN_ADDRESSES:]
+        if len(self.known_addresses) > MAX_KEYS:
+            del self.known_addresses[next(iter(self.known_addresses))]
 
     def _check_registration_allowed(self, name: str, address: str) -> None:
         hub = self.hub
@@ -225,6 +240,7 @@ class Accounts:
             limits = hub.limits
             if ok and account is not None:
                 self.failures_by_account.clear(key)
+                self._remember(key, address)
                 done(account.name)
                 return
             now = hub.now()
