@@ -54,6 +54,12 @@ def hub_limits(config: Config, base: HubLimits | None = None) -> HubLimits:
         nick_grace=config.nick_grace,
         rooms_per_user=config.rooms_per_user,
         room_members=config.room_max_members,
+        login_failures=config.login_failures,
+        login_backoff=config.login_backoff,
+        hash_queue=config.hash_queue,
+        register_per_address=config.register_per_address,
+        register_global=config.register_global,
+        register_window=config.register_window,
     )
 
 
@@ -165,6 +171,7 @@ class App:
             tick_interval=tick_interval(config),
             reuse_port=shares_ports(),
         )
+        hub.accounts.limit_exempt = self.server.guard.is_exempt
 
     @property
     def addresses(self) -> list[tuple[str, str, int]]:

@@ -74,7 +74,7 @@ def cmd_register(session: PlainSession, user: User, arg: str) -> None:
         )
 
     try:
-        session.hub.accounts.create(name, arg, done)
+        session.hub.accounts.create(name, arg, done, address=session.link.peer_host)
     except ChatError:
         session.busy = False
         raise
@@ -107,7 +107,11 @@ def cmd_login(session: PlainSession, user: User, arg: str) -> None:
         session.hub.log_in(user, account)
         session.notice(f"You are logged in as {account}")
 
-    session.hub.accounts.verify(name, password, done)
+    try:
+        session.hub.accounts.verify(name, password, done, address=session.link.peer_host, method="/login")
+    except ChatError:
+        session.busy = False
+        raise
 
 
 @command("ghost", usage="/ghost NICK", section=ACCOUNTS)

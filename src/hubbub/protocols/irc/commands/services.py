@@ -163,7 +163,7 @@ def _ns_identify(session: IrcSession, user: User, reply: _Reply, args: list[str]
         accounts.log_in(session, account)
         reply(f"You're now logged in as {account}")
 
-    accounts.verify(session, name, password, done)
+    accounts.verify(session, name, password, done, "NickServ IDENTIFY")
 
 
 @service_command(NICKSERV, "LOGOUT", logged_in=True)
@@ -206,7 +206,7 @@ def _ns_passwd(session: IrcSession, user: User, reply: _Reply, args: list[str]) 
         except ChatError as exc:
             reply(exc.message)
 
-    accounts.verify(session, account, old, checked)
+    accounts.verify(session, account, old, checked, "NickServ PASSWD")
 
 
 @service_command(NICKSERV, "SET", logged_in=True)
