@@ -133,10 +133,12 @@ class ServerProcess:
 class Client:
     """A raw TCP line client, as netcat would be."""
 
-    def __init__(self, port: int, *, rcvbuf: int | None = None) -> None:
+    def __init__(self, port: int, *, rcvbuf: int | None = None, source: str | None = None) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf is not None:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        if source is not None:  # another loopback address (127.0.0.2): another client address for the server
+            self.sock.bind((source, 0))
         self.sock.settimeout(TIMEOUT)
         self.sock.connect(("127.0.0.1", port))
         self.buf = b""

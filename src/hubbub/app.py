@@ -55,6 +55,12 @@ def hub_limits(config: Config, base: HubLimits | None = None) -> HubLimits:
         rooms_per_user=config.rooms_per_user,
         room_members=config.room_max_members,
         list_rooms=config.list_rooms_max,
+        login_failures=config.login_failures,
+        login_backoff=config.login_backoff,
+        hash_queue=config.hash_queue,
+        register_per_address=config.register_per_address,
+        register_global=config.register_global,
+        register_window=config.register_window,
     )
 
 
@@ -88,6 +94,7 @@ class App:
         self.hub = hub
         self.store: Store = hub.store
         self.store.start(self.loop)
+        hub.nicks.number_guests_on()  # (a cluster node numbers its guests at random instead, see cluster)
         self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hubbub-worker")
         hub.run_blocking = self._run_blocking
         hub.call_later = self.loop.call_later
@@ -169,6 +176,7 @@ class App:
             tick_interval=tick_interval(config),
             reuse_port=shares_ports(),
         )
+        hub.accounts.limit_exempt = self.server.guard.is_exempt
 
     @property
     def addresses(self) -> list[tuple[str, str, int]]:

@@ -161,11 +161,13 @@ def test_nick_protection_renames_after_the_grace_period(
     guest = renamed.group(1)
     impostor.expect(rf"^:hubbub NOTICE {guest} :You were renamed: dave is registered")
     watcher.expect(rf"^:dave!~dave@127\.0\.0\.1 NICK {guest}$")
-    # Logging in within the grace period keeps the nickname.
+    # Renamed away, the nickname is held for its owner: taken again only once logged in to its account.
     impostor.send("NICK dave")
-    impostor.expect(r"^:hubbub NOTICE dave :The nickname dave is registered\.")
-    impostor.send("NS IDENTIFY dave-password")
-    impostor.expect(r"NOTICE dave :You're now logged in as dave$")
+    impostor.expect(rf"^:hubbub 433 {guest} dave ")
+    impostor.send("NS IDENTIFY dave dave-password")
+    impostor.expect(rf"NOTICE {guest} :You're now logged in as dave$")
+    impostor.send("NICK dave")
+    impostor.expect(rf"^:{guest}!\S+ NICK :?dave$")
     # A second impostor's grace period starts later and ends later: once it is renamed, dave's period
     # is over too, and dave kept the nickname.
     marker = server.irc("frank")

@@ -161,3 +161,34 @@ def test_a_registered_room_survives_a_restart(make_server: Start, db: str) -> No
     alice.expect_next(r"^! #dev is already registered$")
     alice.send("/unregister #dev")
     alice.expect_next(r"^\* #dev is no longer registered$")
+
+
+def test_private_history_of_users_not_logged_in_does_not_follow_the_nickname(
+    make_server: Start, db: str
+) -> None:
+    """Issue 14 item 5: whoever holds a nickname next must not read its earlier private conversations, nor
+    the next guest with the same number after a restart."""
+    server = make_server("--db", db)
+    carol, bob = server.connect("carol"), server.connect("bob")
+    carol.send("/msg bob the secret is 42")
+    bob.expect(r"^\*carol\* the secret is 42$")
+    bob.send("/history carol")  # the same session reads its own conversation
+    bob.expect_next(r"^\* Last 1 message with carol:$")
+    bob.expect_next(rf"^{STAMP} <carol> the secret is 42$")
+    bob.send("/quit")
+    bob.wait_eof()
+    carol.expect(r"^\* bob left")
+    carol.send("/history bob")  # carol still finds her conversation with the bob who left
+    carol.expect_next(r"^\* Last 1 message with bob:$")
+    carol.expect_next(rf"^{STAMP} <carol> the secret is 42$")
+    thief = server.connect("bob")  # the nickname again, another session
+    thief.send("/history carol")
+    thief.expect_next(r"^\* No messages with carol")
+    carol.send("/history bob")  # and carol's side: the new bob is someone else
+    carol.expect(r"^\* No messages with bob")
+    first_guest = server.connect().nick
+    server.stop()
+
+    again = make_server("--db", db)
+    newcomer = again.connect().nick
+    assert newcomer != first_guest and int(newcomer.split("-")[1]) > int(first_guest.split("-")[1])

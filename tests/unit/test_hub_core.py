@@ -132,9 +132,15 @@ def test_nick_protection_renames_unless_logged_in() -> None:
     assert "registered" in box.lines()[0]
     assert hub.timers.run() == 1
     assert carol.nick.startswith("guest-")
-    dave, _ = connect(hub, "Carol")
+    # Renamed away, the nickname is held for its owner: only a user logged in to the account takes it.
+    with pytest.raises(ChatError, match="held for its owner"):
+        connect(hub, "Carol")
+    dave, _ = connect(hub, "dave")
+    with pytest.raises(ChatError, match="held for its owner"):
+        hub.change_nick(dave, "CAROL")
     hub.log_in(dave, "carol")
-    assert hub.timers.run() == 0  # logging in cancelled the rename
+    hub.change_nick(dave, "Carol")
+    assert hub.timers.run() == 0  # logged in: no rename
     hub.log_out(dave)
     with pytest.raises(ChatError):
         hub.log_out(dave)
@@ -436,9 +442,15 @@ def test_history_conversation_keys() -> None:
         hub.conversation(bob, "#r")
     with pytest.raises(ChatError):
         hub.conversation(bob, "bad nick")
-    assert hub.conversation(alice, "BOB") == ("n:alice n:bob", "bob")
-    assert hub.conversation(alice, "acct") == ("a:acct n:alice", "acct")
-    assert hub.conversation(alice, "gone") == ("n:alice n:gone", "gone")
+    # Users not logged in are their sessions (never their nicknames, which others may hold next).
+    me, them = f"g:{alice.id}.{alice.signon!r}", f"g:{bob.id}.{bob.signon!r}"
+    assert hub.conversation(alice, "BOB") == (" ".join(sorted((me, them))), "bob")
+    assert hub.conversation(alice, "acct") == (f"a:acct {me}", "acct")
+    assert hub.conversation(alice, "gone") == (f"{me} n:gone", "gone")
+    hub.quit(bob, "bye")
+    assert hub.conversation(alice, "bob")[0] == " ".join(sorted((me, them)))  # the bob who left (WHOWAS)
+    connect(hub, "bob")
+    assert hub.conversation(alice, "bob")[0] != " ".join(sorted((me, them)))  # the next bob is another
 
 
 # -- the replica: other nodes' changes -------------------------------------------------------------------

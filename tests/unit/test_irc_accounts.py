@@ -421,7 +421,9 @@ def test_nickserv_register_identify_logout() -> None:
     assert hub.timers.run() == 0  # the rename was cancelled
     # Nothing sent to NickServ was recorded.
     assert hub.store.targets([], "a:alice", 0, hub.now() + 60, 10) == []
-    assert hub.store.targets([], "n:alice", 0, hub.now() + 60, 10) == []
+    user = hub.find_user("alice")
+    assert user is not None
+    assert hub.store.targets([], f"g:{user.id}.{user.signon!r}", 0, hub.now() + 60, 10) == []
 
 
 def test_nickserv_identify_to_another_account() -> None:
@@ -547,9 +549,10 @@ def test_a_registered_nickname_is_taken_back_after_the_grace_period() -> None:
         f"{SERVER} NOTICE guest-1 :You were renamed: alice is registered and you did not log in to it.",
     ]
     assert other.take() == [":alice!~a@192.0.2.1 NICK guest-1"]
-    # Changing to it again warns again; logging in in time keeps it.
+    # Renamed away, the nickname is held for its owner: taking it again is refused until one logs in.
+    assert client.send("NICK alice")[-1].startswith(f"{SERVER} 433 guest-1 alice ")
+    assert client.send("NS IDENTIFY alice secret-1")[-1] == f"{NS} guest-1 :You're now logged in as alice"
     client.send("NICK alice")
-    assert client.send("NS IDENTIFY secret-1")[-1] == f"{NS} alice :You're now logged in as alice"
     assert hub.timers.run() == 0
     assert client.nick == "alice"
 

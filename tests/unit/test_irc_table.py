@@ -59,6 +59,8 @@ def test_service_help_lists_every_declared_command_in_order() -> None:
         ns + "PASSWD <new password> - change your account's password (PASSWD <old> <new> <new> also works)",
         ns + "SET REPLAY ON|OFF - whether joining a channel replays its recent history to you",
         ns + "INFO [account] - about an account (yours if none is given)",
+        ns + "GHOST <nickname> - disconnect whoever holds your account's nickname",
+        ns + "REGAIN <nickname> - disconnect whoever holds your account's nickname, and take it",
         ns + "HELP - this list",
     ]
     cs = ":ChanServ!ChanServ@services.hubbub NOTICE alice :"

@@ -27,6 +27,8 @@ History (times are UTC):
 Accounts:
   /register PASSWORD      register your nickname as an account and log in to it
   /login [NAME] PASSWORD  log in (NAME is your nickname if left out)
+  /ghost NICK             disconnect whoever holds your account's nickname (logged in)
+  /regain NICK            the same, and take the nickname (logged in)
   /logout                 log out
   /password NEW           change your password (logged in)
   /replay on|off          show a room's recent lines when you join it, or not (logged in)

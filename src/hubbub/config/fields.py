@@ -341,6 +341,27 @@ class Config:
         "rooms one LIST or /rooms answer shows (the rest: narrow it with a pattern)",
         "N",
     )
+    #: Failed logins from one address, or to one account, before each further attempt must wait.
+    login_failures: int = _opt(
+        3, POSITIVE, "limits", "failed logins (per address, per account) before logins must wait", "N"
+    )
+    #: The first wait after --login-failures failures; it doubles with each further failure (up to 128x).
+    login_backoff: float = _opt(
+        2.0, SECONDS, "limits", "the first wait after --login-failures failed logins (doubles)", "SECONDS"
+    )
+    #: Password hashes running or queued at once; beyond it, logins and registrations are told to retry.
+    hash_queue: int = _opt(16, POSITIVE, "limits", "password checks running or queued at once", "N")
+    #: Accounts one address may register per --register-window (0: no limit).
+    register_per_address: int = _opt(
+        3, COUNT, "limits", "accounts one address may register per --register-window (0: no limit)", "N"
+    )
+    #: Accounts the whole server may register per --register-window (0: no limit).
+    register_global: int = _opt(
+        100, COUNT, "limits", "accounts the server may register per --register-window (0: no limit)", "N"
+    )
+    register_window: float = _opt(
+        600.0, SECONDS, "limits", "the window of --register-per-address and --register-global", "SECONDS"
+    )
     # -- flood control (fake lag, then "Excess Flood") ------------------------------------------------------
     flood_control: bool = _opt(True, FLAG, "flood", "slow down, then disconnect, clients that send too fast")
     #: Lines a client may send per second on average, and in a burst.

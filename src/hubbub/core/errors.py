@@ -39,6 +39,8 @@ class Reason(Enum):
     ROOM_REGISTERED = auto()
     ROOM_NOT_REGISTERED = auto()
     NOT_FOUNDER = auto()
+    #: too many failed logins or registrations, or too many password checks queued: try again later
+    TRY_LATER = auto()
     # history
     NO_HISTORY = auto()
     # server bans: ``subject`` is the K-line's reason as users see it

@@ -2,8 +2,13 @@
 
 A room's conversation is its folded name (``#lobby``). A private conversation is named by its two *parties*,
 sorted and joined by a space: a party is ``a:<account>`` for a user logged in to an account, else
-``n:<nickname>`` (folded). So a logged-in user finds its private history under its account whatever nickname
-it had, while the private history of users who are not logged in follows the nickname.
+``g:<id>.<signon>``: that connection alone (its user id and the time it connected, the same on every node of
+a cluster), never a nickname. So a logged-in user finds its private history under its account whatever
+nickname it had, and the private history of a user who is not logged in is that session's: whoever holds
+its nickname next (after a quit, a nick change or a restart) cannot read it. The others still find their
+conversation with a user who left by the nickname it had (WHOWAS keeps its party, for as long as it keeps
+the entry). (Databases from before kept
+``n:<nickname>`` parties; those conversations stay readable by their logged-in party alone.)
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ __all__ = ["conversation", "party", "private_conversation"]
 
 def party(user: User) -> str:
     """How ``user`` is named in private conversations."""
-    return f"a:{casefold(user.account)}" if user.account else f"n:{user.key}"
+    return f"a:{casefold(user.account)}" if user.account else f"g:{user.id}.{user.signon!r}"
 
 
 def private_conversation(one: str, other: str) -> str:
@@ -46,5 +51,8 @@ def conversation(hub: Hub, user: User, target: str) -> tuple[str, str]:
     elif hub.store.get_account(casefold(target)) is not None:
         them = f"a:{casefold(target)}"
     else:
-        them = f"n:{casefold(target)}"
+        # Nobody holds the nickname and it is no account: the conversation with whoever had it last (WHOWAS
+        # remembers its party); else, as databases from before kept them, with the nickname itself.
+        gone = hub.whowas.find(target, 1)
+        them = gone[0].party if gone and gone[0].party else f"n:{casefold(target)}"
     return private_conversation(party(user), them), other.nick if other is not None else target

@@ -169,7 +169,7 @@ class Hub:
         ``nick`` a guest nickname is chosen."""
         if nick is None:
             nick = self.nicks.guest()
-        key = self.nicks.check(nick)
+        key = self.nicks.check(nick, account=account)
         if self.klines:
             kline = self.klines.find(f"{nick}!{username or nick}@{host}")
             if kline is not None:
@@ -560,6 +560,8 @@ class Hub:
     ) -> Message:
         """Send ``text`` from ``user`` to the user named ``nick``."""
         target = self.directory.require(nick)
+        if target.account != target.nick and target is not user:
+            self.nicks.check_owner(target)
         event = Message(user, time.time(), target, text, kind, self.new_msgid(), user.nick, tags)
         user.last_active = event.time
         self.messages_in += 1

@@ -25,3 +25,18 @@ class HubLimits:
     guest_prefix: str = "guest-"
     #: Seconds someone may use a registered nickname before logging in to it, before being renamed.
     nick_grace: float = 30.0
+    #: Seconds a registered nickname stays held for its owner after someone was renamed away from it (only
+    #: a user logged in to its account may take it meanwhile).
+    nick_hold: float = 300.0
+    #: Failed logins (per address, per account) allowed before each further attempt must wait.
+    login_failures: int = 3
+    #: Seconds the first wait lasts after ``login_failures`` failures; it doubles after each further failure.
+    login_backoff: float = 2.0
+    #: Password hashes (logins, registrations, password changes) running or queued at once; beyond it,
+    #: "try again later".
+    hash_queue: int = 16
+    #: Accounts one address may register in ``register_window`` seconds (0: no limit).
+    register_per_address: int = 3
+    #: Accounts the whole server may register in ``register_window`` seconds (0: no limit).
+    register_global: int = 100
+    register_window: float = 600.0

@@ -8,6 +8,7 @@ nickname). Filing users under their nickname is the directory's (core.users).
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -62,15 +63,28 @@ class ManualTimers:
         return fired
 
 
+#: The store's ``meta`` name of the first guest number the next run may use (see Nicks.number_guests_on).
+GUEST_META = "guests_from"
+#: Guest numbers are taken from the store in blocks of this many (one write per block, not per guest).
+GUEST_BLOCK = 1000
+
+
 class Nicks:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self._guests = itertools.count(1)
+        #: The end of the block of guest numbers taken from the store (0: numbers are not kept).
+        self._reserved = 0
         #: Users using a registered nickname without being logged in to it, with their grace timer.
         self.grace: dict[User, Timer] = {}
+        #: Registered nicknames held for their owners (key -> until when, time.time()): someone was renamed
+        #: away from it, and must not take it again at once (see check).
+        self.held: dict[str, float] = {}
 
-    def check(self, nick: str, *, current: User | None = None) -> str:
-        """Validate ``nick`` and return its key; raise ChatError if it is invalid or taken by someone else."""
+    def check(self, nick: str, *, current: User | None = None, account: str = "") -> str:
+        """Validate ``nick`` and return its key; raise ChatError if it is invalid, taken by someone else, or
+        held for the owner of its account (``account``: the one the user is logged in to, if not yet
+        filed)."""
         nick_max = self.hub.limits.nick_max
         if not is_valid_nick(nick, nick_max):
             raise ChatError(
@@ -80,20 +94,76 @@ class Nicks:
         holder = self.hub.users.get(key)
         if (holder is not None and holder is not current) or key in SERVICE_NICKS:
             raise ChatError(Reason.NICK_IN_USE, nick, f"Nickname {nick} is already in use")
+        held = self.held
+        if held and key in held:
+            if held[key] <= time.time():
+                del held[key]
+            elif casefold(current.account if current is not None else account) != key:
+                raise ChatError(
+                    Reason.NICK_IN_USE,
+                    nick,
+                    f"Nickname {nick} is registered and held for its owner: log in to its account to use it",
+                )
         return key
 
     def guests_from(self, number: int) -> None:
         """Number guest nicknames from ``number`` on (cluster nodes each start somewhere else)."""
         self._guests = itertools.count(number)
+        self._reserved = 0
+
+    def number_guests_on(self) -> None:
+        """Go on numbering guests where the previous run of this store stopped: a guest name is never
+        given twice, so nothing said to or by an earlier ``guest-12`` can be mistaken for the next one's.
+        Numbers are reserved in the store a block at a time (a restart skips the rest of a block)."""
+        stored = self.hub.store.get_meta(GUEST_META) or "1"
+        start = int(stored) if stored.isdigit() else 1
+        self._guests = itertools.count(start)
+        self._reserve(start)
+
+    def _reserve(self, start: int) -> None:
+        self._reserved = start + GUEST_BLOCK
+        self.hub.store.set_meta(GUEST_META, str(self._reserved))
 
     def guest(self) -> str:
         """A free guest nickname."""
         prefix = self.hub.limits.guest_prefix
         users = self.hub.users
         while True:
-            nick = f"{prefix}{next(self._guests)}"
+            number = next(self._guests)
+            if self._reserved and number >= self._reserved:
+                self._reserve(number)
+            nick = f"{prefix}{number}"
             if casefold(nick) not in users:
                 return nick
+
+    def check_owner(self, target: User) -> None:
+        """A private message is for ``target``: refuse it if ``target`` holds a registered nickname without
+        being logged in to it (squatting it in its grace period): what is meant for the owner must not reach
+        a squatter."""
+        if casefold(target.account) != target.key and self.hub.store.get_account(target.key) is not None:
+            raise ChatError(
+                Reason.NO_SUCH_NICK,
+                target.nick,
+                f"{target.nick} is not logged in to that registered nickname: your message was not delivered",
+            )
+
+    def ghost(self, user: User, nick: str) -> User:
+        """GHOST: disconnect whoever holds ``nick``, the registered nickname of the account ``user`` is
+        logged in to (a stale session of the owner, or a squatter); the holder quits."""
+        key = casefold(nick)
+        if not user.account or casefold(user.account) != key:
+            raise ChatError(
+                Reason.NOT_LOGGED_IN,
+                nick,
+                f"You must be logged in to the account {nick} to free its nickname",
+            )
+        target = self.hub.users.get(key)
+        if target is None:
+            raise ChatError(Reason.NO_SUCH_NICK, nick, f"No such nickname: {nick}")
+        if target is user:
+            raise ChatError(Reason.INVALID_PARAM, nick, "That is you")
+        target.client.disconnect(f"GHOST command used by {user.nick}")
+        return target
 
     def protect(self, user: User) -> None:
         """If ``user``'s nickname is a registered account it is not logged in to, warn it and rename it after
@@ -114,6 +184,7 @@ class Nicks:
             self.grace.pop(user, None)
             if hub.users.get(key) is user and casefold(user.account) != key:
                 taken = user.nick
+                self.held[key] = time.time() + hub.limits.nick_hold
                 self.force(user, self.guest())
                 hub.notify(user, f"You were renamed: {taken} is registered and you did not log in to it.")
 

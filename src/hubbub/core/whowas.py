@@ -10,6 +10,7 @@ import time
 from collections import deque
 from typing import NamedTuple
 
+from .history import party
 from .model import User
 from .names import casefold
 
@@ -22,6 +23,9 @@ class WhowasEntry(NamedTuple):
     host: str
     realname: str
     time: float
+    #: How the user was named in private conversations (core.history.party): the others' history with it
+    #: is found by the nickname it had, and never by whoever holds that nickname next.
+    party: str = ""
 
 
 class Whowas:
@@ -29,7 +33,9 @@ class Whowas:
         self.entries: deque[WhowasEntry] = deque(maxlen=size)
 
     def remember(self, user: User) -> None:
-        self.entries.append(WhowasEntry(user.nick, user.username, user.host, user.realname, time.time()))
+        self.entries.append(
+            WhowasEntry(user.nick, user.username, user.host, user.realname, time.time(), party(user))
+        )
 
     def find(self, nick: str, count: int = 0) -> list[WhowasEntry]:
         """The entries for ``nick``, the latest first, at most ``count`` (0: all)."""

@@ -229,6 +229,11 @@ class Guard:
         self.refusals[kind] += 1
         raise Refused(kind, message or REFUSALS[kind])
 
+    def is_exempt(self, host: str) -> bool:
+        """Whether ``host`` (an IP address as text) is exempt from the per-address limits (or unparsable)."""
+        parsed = _parse(host)
+        return parsed is None or self._is_exempt(parsed[0], parsed[1])
+
     def _is_exempt(self, version: int, value: int) -> bool:
         return any(version == v and value & mask == bits for v, bits, mask in self.exempt)
 

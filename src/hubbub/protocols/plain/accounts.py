@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from .session import PlainSession
 
 __all__ = [
+    "cmd_ghost",
     "cmd_login",
     "cmd_logout",
     "cmd_password",
+    "cmd_regain",
     "cmd_register",
     "cmd_register_room",
     "cmd_replay",
@@ -72,7 +74,7 @@ def cmd_register(session: PlainSession, user: User, arg: str) -> None:
         )
 
     try:
-        session.hub.accounts.create(name, arg, done)
+        session.hub.accounts.create(name, arg, done, address=session.link.peer_host)
     except ChatError:
         session.busy = False
         raise
@@ -105,7 +107,35 @@ def cmd_login(session: PlainSession, user: User, arg: str) -> None:
         session.hub.log_in(user, account)
         session.notice(f"You are logged in as {account}")
 
-    session.hub.accounts.verify(name, password, done)
+    try:
+        session.hub.accounts.verify(name, password, done, address=session.link.peer_host, method="/login")
+    except ChatError:
+        session.busy = False
+        raise
+
+
+@command("ghost", usage="/ghost NICK", section=ACCOUNTS)
+def cmd_ghost(session: PlainSession, user: User, arg: str) -> None:
+    """disconnect whoever holds your account's nickname (logged in)"""
+    if not arg:
+        session.error("Usage: /ghost NICK")
+        return
+    gone = session.hub.nicks.ghost(user, arg.split(maxsplit=1)[0])
+    session.notice(f"{gone.nick} has been disconnected")
+
+
+@command("regain", usage="/regain NICK", section=ACCOUNTS)
+def cmd_regain(session: PlainSession, user: User, arg: str) -> None:
+    """the same, and take the nickname (logged in)"""
+    if not arg:
+        session.error("Usage: /regain NICK")
+        return
+    nick = arg.split(maxsplit=1)[0]
+    hub = session.hub
+    if hub.find_user(nick) is not None:
+        hub.nicks.ghost(user, nick)
+    if hub.change_nick(user, nick) is not None:
+        session.notice(f"You are now known as {user.nick}")
 
 
 @command("logout", usage="/logout", section=ACCOUNTS)

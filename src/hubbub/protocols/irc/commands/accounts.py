@@ -26,7 +26,7 @@ from ....wire import numerics as n
 from ....wire.irc import Message, line
 from ..caps import Cap
 from ..table import command
-from .registration import server_password_ok, try_register
+from .registration import refused_before_registration, try_register
 
 if TYPE_CHECKING:
     from ....core.model import User
@@ -105,9 +105,12 @@ def log_out(session: IrcSession, user: User) -> None:
     session.numeric(n.RPL_LOGGEDOUT, user.hostmask, "You are now logged out")
 
 
-def verify(session: IrcSession, name: str, password: str, done: Callable[[str | None], None]) -> None:
-    """Check ``name``'s password as one attempt of ``session``: ``done(account or None)`` runs only if the
-    answer still matters, and connection registration resumes after it."""
+def verify(
+    session: IrcSession, name: str, password: str, done: Callable[[str | None], None], method: str
+) -> None:
+    """Check ``name``'s password as one attempt of ``session`` (``method``: how, for the log):
+    ``done(account or None)`` runs only if the answer still matters, and connection registration resumes
+    after it. A refusal found at once (too many failures, too many checks queued) is raised (ChatError)."""
     token = begin(session)
 
     def checked(account: str | None) -> None:
@@ -115,7 +118,11 @@ def verify(session: IrcSession, name: str, password: str, done: Callable[[str | 
             done(account)
             resume(session)
 
-    session.hub.accounts.verify(name, password, checked)
+    try:
+        session.hub.accounts.verify(name, password, checked, address=session.link.peer_host, method=method)
+    except ChatError:
+        session.auth_pending = None
+        raise
 
 
 def create(session: IrcSession, name: str, password: str, done: Callable[[ChatError | None], None]) -> None:
@@ -129,7 +136,7 @@ def create(session: IrcSession, name: str, password: str, done: Callable[[ChatEr
             resume(session)
 
     try:
-        session.hub.accounts.create(name, password, created)
+        session.hub.accounts.create(name, password, created, address=session.link.peer_host)
     except ChatError:
         session.auth_pending = None
         raise
@@ -147,6 +154,13 @@ def authenticate(session: IrcSession, msg: Message) -> None:
     """AUTHENTICATE <mechanism> | <base64 data> | + | *: log in to an account with SASL (mechanism PLAIN;
     data in chunks of 400 bytes, + for an empty one, * to abort)."""
     data = msg.params[0]
+    refused = refused_before_registration(session)
+    if refused:
+        # A K-lined client is closed; without the server password, SASL must not get around it.
+        if not session.closing:
+            _sasl_reset(session)
+            session.numeric(n.ERR_SASLFAIL, f"{SASL_FAILED}: {refused}")
+        return
     if current_account(session):
         session.numeric(n.ERR_SASLALREADY, "You have already authenticated using SASL")
         return
@@ -208,7 +222,10 @@ def _plain(session: IrcSession, payload: str) -> None:
         log_in(session, account)
         session.numeric(n.RPL_SASLSUCCESS, "SASL authentication successful")
 
-    verify(session, authcid, password, done)
+    try:
+        verify(session, authcid, password, done, "SASL PLAIN")
+    except ChatError as exc:
+        session.numeric(n.ERR_SASLFAIL, f"{SASL_FAILED}: {exc.message}")
 
 
 # -- REGISTER (draft/account-registration) ----------------------------------------------------------------
@@ -237,6 +254,14 @@ def register(session: IrcSession, msg: Message) -> None:
     """REGISTER <account|*> <email|*> <password>: create an account named as your nickname (* for your
     nickname) and log in to it; allowed before connection registration too. The email is not used."""
     name, password = msg.params[0], msg.params[2]
+    refused = refused_before_registration(session)
+    if refused:
+        # A K-lined client is closed; REGISTER before connecting must not get around the server password.
+        if not session.closing:
+            subject = session.nick if name == "*" else name
+            subject = subject if is_valid_param(subject) else "*"
+            session.fail("REGISTER", "TEMPORARILY_UNAVAILABLE", subject, description=refused)
+        return
     nick = session.user.nick if session.user is not None else session.nick
     if not nick:
         session.fail("REGISTER", "NEED_NICK", "*", description="Choose a nickname (NICK) before registering")
@@ -272,12 +297,6 @@ def register(session: IrcSession, msg: Message) -> None:
             "TEMPORARILY_UNAVAILABLE",
             name,
             description="Another login or registration is in progress",
-        )
-        return
-    if not session.registered and not server_password_ok(session):
-        # REGISTER before connecting must not get around the server password.
-        session.fail(
-            "REGISTER", "TEMPORARILY_UNAVAILABLE", name, description="Send the server password (PASS) first"
         )
         return
 

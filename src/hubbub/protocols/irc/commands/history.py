@@ -214,16 +214,25 @@ def _targets(session: IrcSession, user: User, given: str, params: list[str]) -> 
         return
     session.link.charge_history(len(found))
     server = session.options.server_name
-    rows = [
-        line(f":{server} CHATHISTORY TARGETS {_target_name(session, key, me)} {format_time(t)}")
-        for key, t in found
-    ]
+    guests: dict[str, str] | None = None
+    rows = []
+    for key, t in found:
+        if " g:" in key or key.startswith("g:"):
+            if guests is None:  # who the sessions of users not logged in are (built once, when needed)
+                guests = {party(u): u.nick for u in hub.users.values() if not u.account}
+            name = _target_name(session, key, me, guests)
+            if name is None:
+                continue  # a session that is gone: its conversation cannot be asked for any more
+        else:
+            name = _target_name(session, key, me, {})
+        rows.append(line(f":{server} CHATHISTORY TARGETS {name} {format_time(t)}"))
     send_batch(session, "draft/chathistory-targets", "", rows)
 
 
-def _target_name(session: IrcSession, key: str, me: str) -> str:
+def _target_name(session: IrcSession, key: str, me: str, guests: dict[str, str]) -> str | None:
     """How a client names the conversation ``key``: a channel's name, or the other party's nickname or
-    account (a conversation with oneself is named by one's own nickname)."""
+    account (a conversation with oneself is named by one's own nickname); None for a conversation with a
+    session not logged in that is gone (``guests``: the nicknames of those still here, by party)."""
     hub = session.hub
     if key.startswith(ROOM_PREFIX):
         room = hub.rooms.get(key)
@@ -235,6 +244,8 @@ def _target_name(session: IrcSession, key: str, me: str) -> str:
     kind, _, name = other.partition(":")
     if kind == "a":
         return hub.accounts.name_of(name) or name
+    if kind == "g":
+        return guests.get(other)
     found = hub.find_user(name)
     return found.nick if found is not None else name
 

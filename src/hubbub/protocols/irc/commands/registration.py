@@ -6,6 +6,7 @@ import hmac
 from typing import TYPE_CHECKING
 
 from ....core.errors import ChatError, Reason
+from ....core.klines import shown_reason
 from ....wire import numerics as n
 from ....wire.irc import Message, line
 from ...irc.caps import CAPS, Cap, sts_value
@@ -48,7 +49,7 @@ def nick(session: IrcSession, msg: Message) -> None:
             session.echo(event)
         return
     hub = session.hub
-    hub.nicks.check(new)
+    hub.nicks.check(new, account=session.account)
     session.nick = new
     try_register(session)
 
@@ -148,6 +149,32 @@ def server_password_ok(session: IrcSession) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
+def refused_before_registration(session: IrcSession) -> str:
+    """Before connection registration, whether an account command (AUTHENTICATE, REGISTER) may run: ""
+    if so (or once registered); otherwise why not, and a K-lined client has been closed (465, then ERROR),
+    as connection registration would close it. The K-lines are checked against what is known so far
+    (``*`` for a nickname or user name not sent yet); the server password must have been sent (PASS)."""
+    if session.registered:
+        return ""
+    hub = session.hub
+    if hub.klines:
+        host = session.link.peer_host
+        record = hub.klines.find(f"{session.nick or '*'}!{session.username or '*'}@{host}")
+        if record is not None:
+            _close_klined(session, shown_reason(record.reason))
+            return "K-Lined"
+    if not server_password_ok(session):
+        return "Send the server password (PASS) first"
+    return ""
+
+
+def _close_klined(session: IrcSession, reason: str) -> None:
+    """A server ban: 465, then ERROR, and the connection ends."""
+    session.numeric(n.ERR_YOUREBANNEDCREEP, f"You are banned from this server ({reason})")
+    session.send(line(f"ERROR :Closing Link: {session.link.peer_host} (K-Lined: {reason})"))
+    session.close("K-Lined")
+
+
 def try_register(session: IrcSession) -> None:
     """Complete registration once NICK and USER are in, capability negotiation has ended and no password
     check (an account's, a WEBIRC gateway's) is in flight (its answer calls this again). A SASL exchange
@@ -177,10 +204,8 @@ def try_register(session: IrcSession) -> None:
             account=session.account,
         )
     except ChatError as exc:
-        if exc.reason is Reason.K_LINED:  # a server ban: 465, then the connection ends
-            session.numeric(n.ERR_YOUREBANNEDCREEP, exc.message)
-            session.send(line(f"ERROR :Closing Link: {link.peer_host} (K-Lined: {exc.subject})"))
-            session.close("K-Lined")
+        if exc.reason is Reason.K_LINED:
+            _close_klined(session, exc.subject)
             return
         session.nick = ""
         session.chat_error(exc)

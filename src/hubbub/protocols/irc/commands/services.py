@@ -163,7 +163,7 @@ def _ns_identify(session: IrcSession, user: User, reply: _Reply, args: list[str]
         accounts.log_in(session, account)
         reply(f"You're now logged in as {account}")
 
-    accounts.verify(session, name, password, done)
+    accounts.verify(session, name, password, done, "NickServ IDENTIFY")
 
 
 @service_command(NICKSERV, "LOGOUT", logged_in=True)
@@ -206,7 +206,7 @@ def _ns_passwd(session: IrcSession, user: User, reply: _Reply, args: list[str]) 
         except ChatError as exc:
             reply(exc.message)
 
-    accounts.verify(session, account, old, checked)
+    accounts.verify(session, account, old, checked, "NickServ PASSWD")
 
 
 @service_command(NICKSERV, "SET", logged_in=True)
@@ -242,6 +242,31 @@ def _ns_info(session: IrcSession, user: User, reply: _Reply, args: list[str]) ->
     reply(f"Registered at: {_time(record.created)}")
     if casefold(user.account) == casefold(record.name):
         reply(f"Replay on join: {record.settings.get('replay', 'on').upper()}")
+
+
+@service_command(NICKSERV, "GHOST", logged_in=True)
+def _ns_ghost(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    """GHOST <nickname> - disconnect whoever holds your account's nickname"""
+    if not args:
+        reply("Syntax: GHOST <nickname>")
+        return
+    gone = session.hub.nicks.ghost(user, args[0])
+    reply(f"{gone.nick} has been disconnected")
+
+
+@service_command(NICKSERV, "REGAIN", logged_in=True)
+def _ns_regain(session: IrcSession, user: User, reply: _Reply, args: list[str]) -> None:
+    """REGAIN <nickname> - disconnect whoever holds your account's nickname, and take it"""
+    if not args:
+        reply("Syntax: REGAIN <nickname>")
+        return
+    hub = session.hub
+    if hub.find_user(args[0]) is not None:
+        hub.nicks.ghost(user, args[0])
+    event = hub.change_nick(user, args[0])  # ChatError if the holder (on another node) is not gone yet
+    if event is not None:
+        session.echo(event)
+    reply(f"You have regained the nickname {user.nick}")
 
 
 @service_command(NICKSERV, "HELP")
