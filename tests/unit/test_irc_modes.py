@@ -167,7 +167,8 @@ def test_invalid_mode_parameters_get_696() -> None:
         f":{ALICE} MODE #x +m",
     ]
     assert alice.send("MODE #x +b :bad mask") == [
-        ":irc.test 696 alice #x b * :Invalid mask: no spaces, control or invisible characters, not starting with a colon"
+        ":irc.test 696 alice #x b * :Invalid mask: no spaces, control or invisible characters,"
+        " not starting with a colon"
     ]
     assert (room.password, room.limit, room.lists["b"]) == ("", 0, [])
 
