@@ -33,3 +33,17 @@ def test_a_tls_client_on_the_plain_port_is_closed_and_never_chats(server: Server
     watcher.expect(rf"^\* {later.nick} joined #lobby$")
     assert watcher.skipped == []  # no guest joined for the TLS client, no binary line, no leaving
     assert watcher.sync() == []
+
+
+def test_a_label_with_escaped_crlf_cannot_forge_a_line_to_its_sender(server: ServerProcess) -> None:
+    alice = server.irc("alice", caps=("labeled-response", "batch"))
+    # Escaped on the wire: a CR LF, spaces and a ; that, echoed unescaped, made a second line (a forged
+    # NickServ message) and broke the tags.
+    evil = r"x\r\n:NickServ!NickServ@services\sPRIVMSG\salice\s\:forged\:"
+    alice.send_raw(f"@label={evil};more PING :probe\r\n".encode())
+    pong = alice.expect(r"PONG \S+ :probe$")
+    assert pong.string == f"@label={evil} :hubbub PONG hubbub :probe"  # the same escapes, one line
+    alice.send("PING :sync")
+    alice.expect(r"PONG \S+ :sync$")
+    assert not any("forged" in line and not line.startswith("@label=") for line in alice.seen)
+    assert b"\r\n:NickServ" not in bytes(alice.raw)
