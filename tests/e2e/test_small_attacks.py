@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from helpers import TIMEOUT, ServerProcess
+from hubbub.store.passwords import hash_password
 
 
 @pytest.fixture
@@ -47,3 +48,20 @@ def test_a_label_with_escaped_crlf_cannot_forge_a_line_to_its_sender(server: Ser
     alice.expect(r"PONG \S+ :sync$")
     assert not any("forged" in line and not line.startswith("@label=") for line in alice.seen)
     assert b"\r\n:NickServ" not in bytes(alice.raw)
+
+
+def test_oper_answers_the_same_for_an_unknown_name_and_a_wrong_password(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server("--irc-port", "auto", "--oper", f"admin:{hash_password('right one')}")
+    guesser = server.irc("guesser")
+    answers = []
+    for name in ("admin", "nosuch", "root"):
+        guesser.send(f"OPER {name} :wrong guess")
+        answers.append(guesser.expect(r"^:hubbub (\d{3}) guesser ").string)
+    assert answers == [":hubbub 464 guesser :Password incorrect"] * 3
+    plain = server.connect("plainguess")
+    plain.send("/oper admin wrong")
+    known = plain.expect(r"^! ").string
+    plain.send("/oper nosuch wrong")
+    assert plain.expect(r"^! ").string == known == "! OPER failed: wrong name or password"
