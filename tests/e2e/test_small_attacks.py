@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from helpers import TIMEOUT, ServerProcess
+from helpers import TIMEOUT, Client, ServerProcess
 from hubbub.store.passwords import hash_password
 
 
@@ -65,3 +65,28 @@ def test_oper_answers_the_same_for_an_unknown_name_and_a_wrong_password(
     known = plain.expect(r"^! ").string
     plain.send("/oper nosuch wrong")
     assert plain.expect(r"^! ").string == known == "! OPER failed: wrong name or password"
+
+
+@pytest.mark.parametrize("name", ["Server", "SERVER", "you", "Hubbub", "Welcome", "Wallops"])
+def test_names_that_would_forge_server_lines_to_netcat_users_are_reserved(
+    server: ServerProcess, name: str
+) -> None:
+    # An IRC user named Server doing /me "shutting down. Goodbye!" read, in a terminal, as the server's own
+    # "* Server shutting down. Goodbye!".
+    watcher = server.connect("watcher")
+    mallory = server.irc("mallory")
+    mallory.send(f"NICK {name}")
+    mallory.expect(rf"^:hubbub 432 mallory {name} :")
+    early = Client(server.irc_port)
+    server.clients.append(early)
+    early.send(f"NICK {name}")
+    early.send("USER x 0 * :x")
+    early.expect(rf"^:hubbub 432 \* {name} :")
+    plain = server.connect("plainuser")
+    plain.send(f"/nick {name}")
+    plain.expect(rf"^! The nickname {name} is reserved$")
+    mallory.send("JOIN #lobby")
+    watcher.expect(r"^\* mallory joined #lobby$")
+    mallory.send("PRIVMSG #lobby :\x01ACTION shutting down. Goodbye!\x01")
+    watcher.expect(r"^\* mallory shutting down\. Goodbye!$")
+    assert f"* {name} shutting down. Goodbye!" not in watcher.seen

@@ -75,6 +75,15 @@ def hub_with(*nicks: str, room: str = "", **limits: object) -> tuple[Hub, list[t
 # -- users and nicknames ---------------------------------------------------------------------------------
 
 
+def test_names_that_read_as_the_server_are_reserved() -> None:
+    hub = Hub(HubLimits(server_name="chatbox"), MemoryStore())
+    for name in ("Server", "server", "YOU", "hubbub", "Welcome", "Wallops", "ChatBox"):
+        with pytest.raises(ChatError) as reserved:
+            hub.nicks.check(name)
+        assert reserved.value.reason is Reason.BAD_NICK and "reserved" in reserved.value.message
+    assert hub.nicks.check("Servers") == "servers"
+
+
 def test_nick_rules_and_guest_nicks() -> None:
     hub, ((alice, _),) = hub_with("alice")
     with pytest.raises(ChatError) as bad:

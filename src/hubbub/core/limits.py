@@ -21,5 +21,7 @@ class HubLimits:
     room_members: int = 0
     whowas: int = 1000
     guest_prefix: str = "guest-"
+    #: The server's name: nobody may take it as a nickname (see nicks.RESERVED_NICKS).
+    server_name: str = "hubbub"
     #: Seconds someone may use a registered nickname before logging in to it, before being renamed.
     nick_grace: float = 30.0
