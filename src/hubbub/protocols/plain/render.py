@@ -40,7 +40,9 @@ CRLF = "\r\n"
 
 def line(text: str) -> bytes:
     """One terminal line: ``text`` made safe (no control, escape or format character is left) and CRLF."""
-    return (terminal_safe(text) + CRLF).encode("utf-8", "replace")
+    if not text.isprintable():  # the common case needs no call: nothing to drop
+        text = terminal_safe(text)
+    return (text + CRLF).encode("utf-8", "replace")
 
 
 def lines(texts: Iterable[str]) -> bytes:
