@@ -4,9 +4,10 @@ sniffer that applies a header on the chat ports.
 The input's first byte picks how the rest is split into reads and whether the peer is a trusted proxy.
 Whatever the bytes: the reader returns a header, asks for more only within its size bounds, or raises
 ProxyError, never anything else, and reads the same whole as by any prefix; the sniffer hands on exactly what
-follows a header it honours, gives the connection no address but the header's, and from an untrusted peer lets
-nothing of a stream that starts like a header reach a session. ``real_client`` on the bytes as a header value
-returns the peer or a canonical address.
+follows a header it honours (unless it is a TLS record, which closes the connection), gives the connection no
+address but the header's, and from an untrusted peer lets nothing of a stream that starts like a header reach
+a session; a stream that starts with a TLS record never reaches one. ``real_client`` on the bytes as a header
+value returns the peer or a canonical address.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ with instrumented(__name__ == "__main__"):
         proxy_start,
         real_client,
     )
-    from hubbub.protocols.sniff import SniffSession
+    from hubbub.protocols.sniff import SniffSession, is_tls_record
 
 TRUSTED = TrustedNetworks(["192.0.2.0/24", "10.0.0.0/8", "2001:db8::/32"])
 
@@ -137,11 +138,15 @@ def TestOneInput(data: bytes) -> None:
     if proxy_start(stream) and (not trusted or header is None):
         assert chat is None, "a refused or unfinished PROXY header reached a session"
         assert link.addresses == []
-    if header is not None and trusted:
+    if header is not None and trusted and is_tls_record(stream[header.length :]):
+        assert chat is None and link.closed, "a TLS record after a PROXY header reached a session"
+    elif header is not None and trusted:
         assert isinstance(chat, Chat)
         assert chat.data == stream[header.length :]
         expected = [] if header.source in (None, "192.0.2.1") else [header.source]
         assert link.addresses == expected
+    if not proxy_start(stream) and is_tls_record(stream):
+        assert chat is None and link.closed, "a TLS record reached a session"
     if chat is not None and not proxy_start(stream):
         assert chat.data == stream and link.addresses == []
 

@@ -142,6 +142,8 @@ class Client:
         self.sock.settimeout(TIMEOUT)
         self.sock.connect(("127.0.0.1", port))
         self.buf = b""
+        #: Every byte received, as received (for assertions on bytes the decoded lines would hide).
+        self.raw = bytearray()
         self.seen: list[str] = []
         self.nick = ""
         self.eof = False
@@ -176,6 +178,7 @@ class Client:
                     self.buf += b"\n"
                 continue
             self.buf += data
+            self.raw += data
         raw, _, self.buf = self.buf.partition(b"\n")
         line = raw.decode("utf-8", "replace").removesuffix("\r")
         self.seen.append(line)

@@ -51,6 +51,7 @@ def hub_limits(config: Config, base: HubLimits | None = None) -> HubLimits:
     return replace(
         base or HubLimits(),
         nick_max=config.nick_max,
+        server_name=config.server_name,
         nick_grace=config.nick_grace,
         rooms_per_user=config.rooms_per_user,
         room_members=config.room_max_members,

@@ -58,7 +58,7 @@ def test_the_file_is_applied_and_sighup_reloads_it(
 
     early = server.irc("early")
     early.send("OPER root hunter2")
-    early.expect(r" 491 early ")  # no such operator yet
+    early.expect(r" 464 early ")  # no such operator yet
 
     # A new MOTD file, an operator, and a change that needs a restart: SIGHUP applies the first two and
     # keeps the third.

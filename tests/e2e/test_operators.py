@@ -92,7 +92,7 @@ def test_klines_survive_a_restart(make_server: Callable[..., ServerProcess], tmp
     assert (
         refused_irc(second, "banned")[0] == ":hubbub 465 banned :You are banned from this server (for good)"
     )
-    second.irc("welcome")
+    second.irc("welcomed")
 
 
 def test_plain_text_operator_commands(make_server: Callable[..., ServerProcess]) -> None:

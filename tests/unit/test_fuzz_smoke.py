@@ -28,6 +28,7 @@ RANDOM_INPUTS = {
     "fuzz_irc_session": 300,
     "fuzz_plain_session": 300,
     "fuzz_proxy": 2000,
+    "fuzz_terminal": 3000,
 }
 
 

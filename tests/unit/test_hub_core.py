@@ -75,6 +75,15 @@ def hub_with(*nicks: str, room: str = "", **limits: object) -> tuple[Hub, list[t
 # -- users and nicknames ---------------------------------------------------------------------------------
 
 
+def test_names_that_read_as_the_server_are_reserved() -> None:
+    hub = Hub(HubLimits(server_name="chatbox"), MemoryStore())
+    for name in ("Server", "server", "YOU", "hubbub", "Welcome", "Wallops", "ChatBox"):
+        with pytest.raises(ChatError) as reserved:
+            hub.nicks.check(name)
+        assert reserved.value.reason is Reason.BAD_NICK and "reserved" in reserved.value.message
+    assert hub.nicks.check("Servers") == "servers"
+
+
 def test_nick_rules_and_guest_nicks() -> None:
     hub, ((alice, _),) = hub_with("alice")
     with pytest.raises(ChatError) as bad:
@@ -249,6 +258,18 @@ def test_join_checks_bans_invites_keys_and_limits() -> None:
         hub.normalize_room("#no room")
 
 
+def test_masks_and_keys_with_controls_or_format_characters_are_refused() -> None:
+    hub, ((op, _), _) = hub_with("op", "bob", room="#r")
+    room = hub.require_room("#r")
+    bad = ["\x1b[2J!*@*", "a\u202e!*@*", "x\u200b@y", "\x9b2J"]
+    changes: list[tuple[str, str | None]] = [("+b", mask) for mask in bad]
+    changes += [("+k", "k\u200bey"), ("+k", "\x1b]52;c;eA==\x07")]
+    event, errors = hub.change_room_modes(op, room, req(changes))
+    assert event is None
+    assert [e.reason for e in errors] == [Reason.INVALID_PARAM] * 6
+    assert room.lists["b"] == [] and room.password == ""
+
+
 def test_modes_lists_and_their_errors() -> None:
     hub, ((op, _), (bob, b)) = hub_with("op", "bob", room="#r", list_max=1)
     room = hub.require_room("#r")
@@ -258,9 +279,7 @@ def test_modes_lists_and_their_errors() -> None:
         req([("+o", "bob"), ("+v", "nobody"), ("+e", "x@y"), ("+e", "z"), ("+k", "bad key"), ("+l", "0")]),
     )
     assert event is not None and event.changes == (("+o", "bob"), ("+e", "*!x@y"))
-    assert [e.reason for e in errors] == [Reason.NO_SUCH_NICK, Reason.INVALID_PARAM] + [
-        Reason.INVALID_PARAM
-    ] * 2
+    assert [e.reason for e in errors] == [Reason.NO_SUCH_NICK, Reason.LIST_FULL] + [Reason.INVALID_PARAM] * 2
     assert room.members[bob] == "o"
     assert b.lines() == ["ModeChange op"]
     assert hub.change_room_modes(op, room, req([])) == (None, [])

@@ -227,7 +227,7 @@ def test_list_member_counts() -> None:
 def test_oper() -> None:
     hub, alice, _, _ = two_in_room()
     assert alice.send("OPER admin wrong") == [":irc.test 464 alice :Password incorrect"]
-    assert alice.send("OPER root secret") == [":irc.test 491 alice :No O-lines for your host"]
+    assert alice.send("OPER root secret") == [":irc.test 464 alice :Password incorrect"]
     assert alice.send("OPER admin") == [":irc.test 461 alice OPER :Not enough parameters"]
     assert hub.opers == 0
     assert alice.send("OPER admin secret") == [

@@ -155,11 +155,11 @@ def test_invalid_mode_parameters_get_696() -> None:
         ":irc.test 696 alice #x l 0 :Invalid limit: a positive number is needed"
     ]
     assert alice.send("MODE #x +k :two words") == [
-        ":irc.test 696 alice #x k * :Invalid key: 1-23 characters, no spaces or commas"
+        ":irc.test 696 alice #x k * :Invalid key: 1-23 characters, no spaces, commas or control characters"
     ]
     # A rejected key is never echoed back.
     assert alice.send("MODE #x +k a,b") == [
-        ":irc.test 696 alice #x k * :Invalid key: 1-23 characters, no spaces or commas"
+        ":irc.test 696 alice #x k * :Invalid key: 1-23 characters, no spaces, commas or control characters"
     ]
     # The valid part of a request still applies.
     assert alice.send("MODE #x +ml x") == [
@@ -167,7 +167,8 @@ def test_invalid_mode_parameters_get_696() -> None:
         f":{ALICE} MODE #x +m",
     ]
     assert alice.send("MODE #x +b :bad mask") == [
-        ":irc.test 696 alice #x b * :Invalid mask: masks have no spaces and do not start with a colon"
+        ":irc.test 696 alice #x b * :Invalid mask: no spaces, control or invisible characters,"
+        " not starting with a colon"
     ]
     assert (room.password, room.limit, room.lists["b"]) == ("", 0, [])
 

@@ -122,6 +122,16 @@ def test_labeled_response() -> None:
     assert alice.send("@label=a3 PONG x") == ["@label=a3 :irc.test ACK"]
 
 
+def test_a_label_is_echoed_escaped() -> None:
+    _, _, connect = make_world()
+    alice = connect("alice", "labeled-response", "batch")
+    evil = r"a\r\n:evil\sPRIVMSG\salice\s\:forged\\x"
+    assert alice.send(f"@label={evil} PING x") == [f"@label={evil} :irc.test PONG irc.test :x"]
+    assert alice.send(r"@label=\s PONG x") == [r"@label=\s :irc.test ACK"]
+    out = alice.send(f"@label={evil} JOIN #l")
+    assert out[0].startswith(f"@label={evil} :irc.test BATCH +")
+
+
 def test_over_long_lines_get_417() -> None:
     _, _, connect = make_world()
     alice = connect("alice")

@@ -150,7 +150,7 @@ def test_oper_with_a_clear_text_password(world: World, caplog: pytest.LogCapture
     alice = world.irc("alice")
     with caplog.at_level(logging.INFO, logger="hubbub.oper"):
         assert " 464 " in alice.send("OPER admin wrong-password")[0]
-        assert " 491 " in alice.send("OPER nobody whatever")[0]
+        assert " 464 " in alice.send("OPER nobody whatever")[0]
         out = alice.send(f"OPER admin {OPER_PASSWORD}")
     assert out == [":irc.test 381 alice :You are now an IRC operator", ":alice MODE alice :+o"]
     assert world.hub.opers == 1

@@ -199,3 +199,24 @@ def test_webirc_first_picks_irc() -> None:
     sniff, link = sniffer()
     sniff.data_received(b"WEBIRC pw thelounge host 203.0.113.7\r\n")
     assert isinstance(link.session, Recorder) and link.session.name == "irc"
+
+
+@pytest.mark.parametrize("version", [0, 1, 3, 4])
+def test_a_tls_handshake_is_closed_and_never_replayed(version: int) -> None:
+    hello = bytes((0x16, 0x03, version, 0x01, 0x00)) + b"\x01\x00\x00\xfc\x03\x03" + bytes(40) + b"\n"
+    for split in (1, 2, 3, len(hello)):
+        sniff, link = sniffer()
+        sniff.data_received(hello[:split])
+        if split < 3:
+            assert link.session is None and link.closed is None
+            sniff.data_received(hello[split:])
+        assert link.session is None
+        assert link.closed == "TLS handshake on a plain port"
+        assert link.data == b""
+
+
+@pytest.mark.parametrize("first", [b"\x16hello\n", b"\x16\x03\x09x\n", b"\x16\x02\x01\n"])
+def test_what_only_starts_like_tls_is_not_refused(first: bytes) -> None:
+    sniff, link = sniffer()
+    sniff.data_received(first)
+    assert isinstance(link.session, Recorder) and link.session.name == "plain"

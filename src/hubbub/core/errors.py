@@ -27,6 +27,7 @@ class Reason(Enum):
     UNKNOWN_MODE = auto()
     NEED_PARAM = auto()
     INVALID_PARAM = auto()
+    LIST_FULL = auto()
     KEY_SET = auto()
     NO_PRIVILEGES = auto()
     # accounts and registered rooms

@@ -344,7 +344,7 @@ class Hub:
                 Reason.BAD_ROOM,
                 name,
                 f"Invalid room name {name!r}: # and up to {self.limits.room_max - 1} characters,"
-                " no spaces, commas or colons",
+                " no spaces, commas, colons, control or invisible characters, nor letters of mixed scripts",
             )
         return name
 

@@ -23,6 +23,8 @@ class HubLimits:
     list_rooms: int = 1000
     whowas: int = 1000
     guest_prefix: str = "guest-"
+    #: The server's name: nobody may take it as a nickname (see nicks.RESERVED_NICKS).
+    server_name: str = "hubbub"
     #: Seconds someone may use a registered nickname before logging in to it, before being renamed.
     nick_grace: float = 30.0
     #: Seconds a registered nickname stays held for its owner after someone was renamed away from it (only

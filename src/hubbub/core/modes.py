@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .names import is_clean
+
 __all__ = [
     "LIST_MODES",
     "MAX_PARAM_MODES",
@@ -96,8 +98,9 @@ def parse_room_modes(modestring: str, args: Sequence[str]) -> ModeRequest:
 
 def valid_key(key: str) -> bool:
     """Whether ``key`` can be a room key (+k): 1 to ``KEY_MAX`` characters, no space or comma, and not
-    starting with ``:`` (a key must work as a middle parameter of JOIN and of RPL_CHANNELMODEIS)."""
-    return 0 < len(key) <= KEY_MAX and " " not in key and "," not in key and key[0] != ":"
+    starting with ``:`` (a key must work as a middle parameter of JOIN and of RPL_CHANNELMODEIS), and clean
+    (:func:`~hubbub.core.names.is_clean`: no control or format character)."""
+    return 0 < len(key) <= KEY_MAX and " " not in key and "," not in key and key[0] != ":" and is_clean(key)
 
 
 def parse_limit(arg: str) -> int:

@@ -20,10 +20,21 @@ if TYPE_CHECKING:
     from .hub import Hub
     from .model import User
 
-__all__ = ["SERVICE_NICKS", "ManualTimers", "Nicks", "Timer"]
+__all__ = ["RESERVED_NICKS", "SERVICE_NICKS", "ManualTimers", "Nicks", "Timer"]
 
 #: Nicknames of the server's services (IRC NickServ and ChanServ): nobody can take them.
 SERVICE_NICKS = frozenset({"nickserv", "chanserv"})
+#: Nicknames nobody may take (as the server's name may not be taken either): a plain-text user reads a user's
+#: action as ``* nick text`` and the server's notices as ``* text``, so a user named ``Server`` could write
+#: ``* Server shutting down. Goodbye!``. These are the first words of the server's notices that are valid
+#: nicknames, and words that name the server. Refused to IRC users too, whose actions plain users read.
+RESERVED_NICKS = frozenset(
+    {
+        "server", "you", "hubbub",
+        "welcome", "topic", "wallops", "goodbye", "closing", "recent", "last", "there", "nobody", "nothing",
+        "usage", "unknown",
+    }
+)  # fmt: skip
 
 
 class Timer(Protocol):
@@ -91,6 +102,8 @@ class Nicks:
                 Reason.BAD_NICK, nick, f"Invalid nickname {nick!r}: use 1-{nick_max} {NICK_CHARS_HELP}"
             )
         key = casefold(nick)
+        if key in RESERVED_NICKS or key == casefold(self.hub.limits.server_name):
+            raise ChatError(Reason.BAD_NICK, nick, f"The nickname {nick} is reserved")
         holder = self.hub.users.get(key)
         if (holder is not None and holder is not current) or key in SERVICE_NICKS:
             raise ChatError(Reason.NICK_IN_USE, nick, f"Nickname {nick} is already in use")

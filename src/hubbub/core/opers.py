@@ -39,12 +39,18 @@ def check_oper(
     done: Callable[[bool | None], None],
 ) -> None:
     """Check ``password`` for the operator ``name``: ``done(True)`` if right, ``done(False)`` if wrong,
-    ``done(None)`` if there is no such operator (at once, or later for a hash)."""
+    ``done(None)`` if there is no such operator. An unknown name costs what a wrong password costs (a hash
+    is checked, another operator's, its answer ignored), so that neither the answer nor its time tells
+    which operator names exist."""
     expected = opers.get(name)
     who = user.hostmask
     if expected is None:
         log.warning("OPER failed: %s asked for unknown operator %r", who, name[:50])
-        done(None)
+        decoy = next((secret for secret in opers.values() if is_hash(secret)), None)
+        if decoy is None:
+            done(None)
+        else:
+            hub.run_blocking(lambda: verify_password(password, decoy), lambda _ok: done(None))
         return
 
     def checked(ok: bool) -> None:

@@ -15,7 +15,7 @@ from ..wire.masks import match_mask
 from .errors import ChatError, Reason
 from .model import ListEntry, Room, User
 from .modes import LIST_MODES, PREFIX_MODES, ModeRequest, parse_limit, valid_key
-from .names import casefold
+from .names import casefold, is_clean
 
 __all__ = [
     "apply_modes",
@@ -129,11 +129,14 @@ def apply_modes(
         elif mode in LIST_MODES:
             assert arg is not None
             mask = normalize_mask(arg)
+            if not is_clean(mask):
+                errors.append(ChatError(Reason.INVALID_PARAM, mode, "Invalid mask"))
+                continue
             entries = room.lists[mode]
             existing = [e for e in entries if casefold(e.mask) == casefold(mask)]
             if adding and not existing:
                 if len(entries) >= list_max:
-                    errors.append(ChatError(Reason.INVALID_PARAM, mode, f"The {mode} list is full"))
+                    errors.append(ChatError(Reason.LIST_FULL, mode, f"The {mode} list is full"))
                     continue
                 entries.append(ListEntry(mask, user.hostmask, time.time()))
             elif not adding and existing:

@@ -11,10 +11,14 @@ Before any of that, a connection may begin with a PROXY protocol header (:mod:`.
 (``Link.trusted_proxy``) it is read and dropped, and the client's address it gives becomes the connection's;
 from anyone else, or inside TLS (a proxy sends it before the handshake: the network layer reads it there),
 the connection is refused, as ergo refuses it ("Bad or unauthorized PROXY command").
+
+A TLS record (a ClientHello sent to a port that does not speak TLS) is recognised by its first three bytes and
+the connection closed at once, logged: it is never replayed to a session as text (it would be chat).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -23,13 +27,25 @@ from .base import Link, Session
 from .http import is_request_line
 from .proxy import ProxyError, parse_proxy, proxy_start
 
-__all__ = ["IRC_FIRST_WORDS", "SniffSession"]
+__all__ = ["IRC_FIRST_WORDS", "SniffSession", "is_tls_record"]
+
+log = logging.getLogger("hubbub.sniff")
 
 IRC_FIRST_WORDS = frozenset({b"CAP", b"NICK", b"USER", b"PASS", b"WEBIRC"})
 #: What a client is told when its PROXY header is not honoured (ergo's words).
 BAD_PROXY = "Bad or unauthorized PROXY command"
 #: Bytes to look at before deciding anyway.
 SNIFF_LIMIT = 1024
+
+
+def is_tls_record(data: bytes) -> bool | None:
+    """Whether ``data`` starts like a TLS record (a handshake: 0x16, then version 0x03 0x00-0x04); ``None``
+    when fewer than three bytes cannot tell yet."""
+    if not data or data[0] != 0x16:
+        return False
+    if len(data) < 3:
+        return None if data[1:2] in (b"", b"\x03") else False
+    return data[1] == 0x03 and data[2] <= 0x04
 
 
 class SniffSession:
@@ -67,6 +83,14 @@ class SniffSession:
         self.buffer += data
         if not self.proxy_done and not self._proxy_header():
             return
+        tls = is_tls_record(self.buffer)
+        if tls:
+            self._stop()
+            log.info("%s: a TLS handshake on a port without TLS; closed", self.link.peer_host)
+            self.link.close("TLS handshake on a plain port")
+            return
+        if tls is None:
+            return  # two bytes that may begin a TLS record: wait for the third
         end = self.buffer.find(b"\n")
         if end >= 0 or len(self.buffer) >= SNIFF_LIMIT:
             first = self.buffer[: end if end >= 0 else SNIFF_LIMIT]

@@ -2,14 +2,19 @@
 
 ``clean_line`` removes telnet negotiation (IAC sequences), control characters (C0, DEL and C1; a tab becomes a
 space) and decodes UTF-8, replacing invalid sequences with U+FFFD. ``strip_formatting`` removes IRC formatting
-codes (bold, colours, ...) so that text from IRC users reads cleanly in a terminal.
+codes (bold, colours, ...) so that text from IRC users reads cleanly in a terminal. ``terminal_safe`` is the
+one function every line written to a terminal goes through: it drops escape sequences whole, every control
+(C0, DEL, C1), every format character (Cf: bidi controls, zero-width characters, ...) and line or paragraph
+separators, so that what others typed can neither drive the reader's terminal nor reorder or hide what it
+shows.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-__all__ = ["clean_line", "strip_formatting", "strip_telnet"]
+__all__ = ["clean_line", "has_unsafe_chars", "strip_formatting", "strip_telnet", "terminal_safe"]
 
 IAC = 0xFF
 _SB, _SE = 0xFA, 0xF0
@@ -25,8 +30,6 @@ _C1_DELETE = dict.fromkeys(range(0x80, 0xA0))
 _FORMATTING_RE = re.compile(
     r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]"
 )
-
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def strip_telnet(data: bytes) -> bytes:
@@ -66,7 +69,45 @@ def clean_line(raw: bytes) -> str:
 
 
 def strip_formatting(text: str) -> str:
-    """Remove IRC formatting codes and any remaining control characters."""
+    """Remove IRC formatting codes, then whatever :func:`terminal_safe` drops (escape sequences whole)."""
     if text.isprintable():
         return text
-    return _CONTROL_RE.sub("", _FORMATTING_RE.sub("", text))
+    return terminal_safe(_FORMATTING_RE.sub("", text))
+
+
+# An escape sequence, with its 7-bit (ESC x) or 8-bit (C1) introducer: a CSI with its parameters and final
+# byte; a string (OSC, DCS, SOS, PM, APC) up to its terminator (BEL or ST) or the end of the text; any other
+# ESC with its intermediate and final bytes.
+_ESCAPE_RE = re.compile(
+    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[\x20-\x2f]*[\x30-\x7e]?"
+)
+#: The general categories a terminal must never get from a user: controls, format characters (bidi controls,
+#: zero-width characters, ...), surrogates, line and paragraph separators.
+_UNSAFE_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+
+
+def _is_unsafe(char: str) -> bool:
+    return unicodedata.category(char) in _UNSAFE_CATEGORIES
+
+
+def has_unsafe_chars(text: str) -> bool:
+    """Whether ``text`` holds anything :func:`terminal_safe` would drop."""
+    return not text.isprintable() and any(_is_unsafe(c) for c in text)
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` made safe to write to a terminal: escape sequences dropped whole, a tab made a space, and
+    every other control (C0, DEL, C1), format character (Cf), surrogate and line or paragraph separator
+    dropped. The caller adds its own line end."""
+    if text.isprintable():  # the common case: nothing to drop (a space is printable; a tab, a Cf are not)
+        return text
+    if "\x1b" in text or _has_c1_introducer(text):
+        text = _ESCAPE_RE.sub("", text)
+    text = text.replace("\t", " ")
+    return "".join(c for c in text if not _is_unsafe(c))
+
+
+def _has_c1_introducer(text: str) -> bool:
+    return any(c in text for c in "\x90\x98\x9b\x9d\x9e\x9f")

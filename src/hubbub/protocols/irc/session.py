@@ -20,7 +20,7 @@ from ...core.events import Event, Presence, ServerNotice
 from ...core.hub import Hub
 from ...core.model import User
 from ...wire import numerics as n
-from ...wire.irc import InputTooLong, Message, ParseError, line, params, parse
+from ...wire.irc import InputTooLong, Message, ParseError, escape_tag_value, line, params, parse
 from ...wire.lines import LineBuffer, LineTooLong
 from ..base import Link
 from .caps import RENDER_MASK, Cap
@@ -295,7 +295,9 @@ class IrcSession:
     def _flush_labeled(self, label: str) -> None:
         replies, self.replies = self.replies, []
         server = self.options.server_name
-        tag = "label=" + label
+        # The label comes back escaped (IRCv3 message-tags): unescaped, a \r\n, a space or a ; in it would
+        # break or forge the sender's line.
+        tag = "label=" + escape_tag_value(label)
         if not replies:
             self.link.send(line(f"@{tag} :{server} ACK"))
         elif len(replies) == 1 and replies[0].count(b"\n") == 1:

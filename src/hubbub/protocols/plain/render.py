@@ -3,12 +3,16 @@
 Most events render the same for every plain-text session (one function per event type, called once per
 fan-out and shared by every recipient). A few concern one user only and depend on who reads them: the
 session renders those with :data:`PERSONAL`.
+
+Every byte a plain-text session writes comes from :func:`line` or :func:`lines`, which pass each line through
+:func:`~hubbub.wire.text.terminal_safe`: whatever users put in nicknames, room names, topics, reasons, masks,
+keys or messages, it cannot drive the reader's terminal.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ...core.events import (
     Event,
@@ -27,15 +31,23 @@ from ...core.events import (
 )
 from ...core.model import Room, User
 from ...store import StoredMessage
-from ...wire.text import strip_formatting
+from ...wire.text import strip_formatting, terminal_safe
 
-__all__ = ["CRLF", "PERSONAL", "RENDERERS", "history_line", "line", "stamp"]
+__all__ = ["CRLF", "PERSONAL", "RENDERERS", "history_line", "line", "lines", "stamp"]
 
 CRLF = "\r\n"
 
 
 def line(text: str) -> bytes:
+    """One terminal line: ``text`` made safe (no control, escape or format character is left) and CRLF."""
+    if not text.isprintable():  # the common case needs no call: nothing to drop
+        text = terminal_safe(text)
     return (text + CRLF).encode("utf-8", "replace")
+
+
+def lines(texts: Iterable[str]) -> bytes:
+    """Several terminal lines in one piece, each made safe as :func:`line` makes it."""
+    return "".join(terminal_safe(text) + CRLF for text in texts).encode("utf-8", "replace")
 
 
 # -- events shared by every plain-text session ---------------------------------------------------------------

@@ -22,7 +22,7 @@ from ...wire.text import clean_line
 from ..base import Link
 from . import accounts, history, operators  # noqa: F401 - their commands join the table
 from .options import PlainOptions
-from .render import CRLF, PERSONAL, RENDERERS, line
+from .render import PERSONAL, RENDERERS, line, lines
 from .table import COMMANDS, GENERAL, NOT_OPER, command, help_text
 
 __all__ = ["COMMANDS", "PlainSession", "help_text"]
@@ -230,11 +230,11 @@ class PlainSession:
             return
         shown, more = first_rooms(rooms, self.hub.limits.list_rooms)
         count = len(shown) + more
-        lines = [f"* {count} room{'s' if count != 1 else ''}:"]
-        lines += [f"*   {room.name} ({len(room)} member{'s' if len(room) != 1 else ''})" for room in shown]
+        rows = [f"* {count} room{'s' if count != 1 else ''}:"]
+        rows += [f"*   {room.name} ({len(room)} member{'s' if len(room) != 1 else ''})" for room in shown]
         if more:
-            lines.append(f"* {more} more: narrow with a pattern (/rooms word)")
-        self.send_lines(lines)
+            rows.append(f"* {more} more: narrow with a pattern (/rooms word)")
+        self.send_lines(rows)
 
     @command("who", "names", usage="/who", section=GENERAL)
     def cmd_who(self, user: User, arg: str) -> None:
@@ -281,7 +281,7 @@ class PlainSession:
     @command("help", usage="/help", section=GENERAL)
     def cmd_help(self, user: User, arg: str) -> None:
         """this text"""
-        self.link.send(line(help_text().replace("\n", CRLF)))
+        self.link.send(lines(help_text().split("\n")))
 
     # -- helpers --------------------------------------------------------------------------------------------
 
@@ -332,6 +332,6 @@ class PlainSession:
     def error(self, text: str) -> None:
         self.link.send(line("! " + text))
 
-    def send_lines(self, lines: list[str]) -> None:
+    def send_lines(self, texts: list[str]) -> None:
         """Several lines in one piece of output."""
-        self.link.send(line(CRLF.join(lines)))
+        self.link.send(lines(texts))

@@ -15,6 +15,7 @@ from ....core.modes import (
     parse_room_modes,
     valid_key,
 )
+from ....core.names import is_clean
 from ....wire import numerics as n
 from ....wire.irc import Message, line
 from ..render import mode_params
@@ -91,16 +92,18 @@ def _drop_invalid_params(session: IrcSession, room: Room, request: ModeRequest) 
     kept: list[tuple[str, str | None]] = []
     for change, arg in request.changes:
         if change == "+k" and arg is not None and not valid_key(arg):
-            description = "Invalid key: 1-23 characters, no spaces or commas"
+            description = "Invalid key: 1-23 characters, no spaces, commas or control characters"
         elif change == "+l" and arg is not None and parse_limit(arg) <= 0:
             description = "Invalid limit: a positive number is needed"
-        elif change[1] in LIST_MODES and arg is not None and safe_param(arg) != arg:
-            description = "Invalid mask: masks have no spaces and do not start with a colon"
+        elif change[1] in LIST_MODES and arg is not None and (safe_param(arg) != arg or not is_clean(arg)):
+            description = (
+                "Invalid mask: no spaces, control or invisible characters, not starting with a colon"
+            )
         else:
             kept.append((change, arg))
             continue
         # A rejected key is never echoed (it is a secret, and may be too long for a reply): "*", as ergo.
-        shown = "*" if change[1] == "k" else safe_param(arg)
+        shown = "*" if change[1] == "k" or arg is None or not is_clean(arg) else safe_param(arg)
         session.numeric(n.ERR_INVALIDMODEPARAM, room.name, change[1], shown, description)
     request.changes = kept
 
@@ -110,7 +113,7 @@ def _mode_error(session: IrcSession, room: Room, error: ChatError) -> None:
     if reason is Reason.CHANOP_NEEDED or reason is Reason.NOT_IN_ROOM:
         # Non-members get 482 too, as in ergo: only a channel operator can change modes.
         session.numeric(n.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator")
-    elif reason is Reason.INVALID_PARAM and error.subject in LIST_MODES:
+    elif reason is Reason.LIST_FULL:
         session.numeric(n.ERR_BANLISTFULL, room.name, error.subject, "Channel list is full")
     elif reason is Reason.INVALID_PARAM:
         session.numeric(n.ERR_INVALIDMODEPARAM, room.name, error.subject, "*", error.message)

@@ -53,9 +53,7 @@ def oper(session: IrcSession, user: User, msg: Message) -> None:
     def done(ok: bool | None) -> None:
         if not finish(session, token) or session.user is not user:
             return  # the client left meanwhile
-        if ok is None:
-            session.numeric(n.ERR_NOOPERHOST, "No O-lines for your host")
-        elif not ok:
+        if not ok:  # no such operator (None) or a wrong password: the same answer, as ergo gives
             session.numeric(n.ERR_PASSWDMISMATCH, "Password incorrect")
         else:
             changes = session.hub.make_oper(user, name)
