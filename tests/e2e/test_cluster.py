@@ -970,6 +970,8 @@ def test_a_websocket_user_on_one_node_chats_with_an_irc_user_on_another(cluster:
     web = WsClient(a.port, subprotocols=["text.ircv3.net"]).register("webby")
     bob = b.irc("bob")
     assert knows(bob, "webby") == "webby!~webby@127.0.0.1"
+    web.send("MONITOR + bob")  # and node A knows bob (a regression seen in CI: A had not seen bob yet)
+    web.expect(r"^:\S+ 730 webby :bob!")
     web.send("JOIN #room")
     web.expect(r" 366 webby #room ")
     web.send("PRIVMSG bob :joined")  # through the same Redis after the join: B has applied the join

@@ -126,6 +126,10 @@ def test_lines_sent_right_before_a_clean_stop_survive(make_server: Start, db: st
 def test_private_messages_survive_a_restart(killable: Start, make_server: Start, db: str) -> None:
     first = killable("--db", db)
     alice, bob = first.connect("alice"), first.connect("bob")
+    # Logged in: a private conversation is the accounts' (a guest's is its session's alone, issue 14).
+    for client in (alice, bob):
+        client.send(f"/register pw-{client.nick}-123")
+        client.expect(rf"^\* You registered the account {client.nick} and are logged in\.")
     send_lines(alice, [f"/msg bob secret {i}" for i in range(50)])
     bob.send("/msg alice got them?")
     for i in range(50):
@@ -137,6 +141,8 @@ def test_private_messages_survive_a_restart(killable: Start, make_server: Start,
     lobby = history(second, "/history 500", "in #lobby")
     assert lobby == []  # private lines stay private
     alice = second.connect("alice")
+    alice.send("/login pw-alice-123")
+    alice.expect(r"^\* You are logged in as alice")
     alice.send("/history bob 500")
     alice.expect(r"^\* Last 51 messages with bob:$")
     lines = [STAMP.sub("", alice.read_line() or "") for _ in range(51)]
@@ -145,6 +151,8 @@ def test_private_messages_survive_a_restart(killable: Start, make_server: Start,
         f"<alice> secret {i}" for i in range(50)
     ]
     bob = second.connect("bob")
+    bob.send("/login pw-bob-123")
+    bob.expect(r"^\* You are logged in as bob")
     bob.send("/history alice 1")
     bob.expect(r"^\* Last 1 message with alice:$")
     bob.expect_next(r"^\[.*\] <alice> secret 49$|^\[.*\] <bob> got them\?$")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from helpers import TIMEOUT, Client, ServerProcess
+from helpers import Client, ServerProcess
 
 Start = Callable[..., ServerProcess]
 
@@ -25,11 +25,7 @@ class SourceClient(Client):
     """A raw client connecting from the loopback address ``source``."""
 
     def __init__(self, port: int, source: str) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), TIMEOUT, source_address=(source, 0))
-        self.buf = b""
-        self.seen: list[str] = []
-        self.nick = ""
-        self.eof = False
+        super().__init__(port, source=source)
 
 
 def plain(server: ServerProcess, nick: str, source: str | None = None) -> Client:
