@@ -280,10 +280,12 @@ class Mirror:
         self.hub.replica.remove_user(user, reason)
         self._unpark(casefold(user.nick))
 
-    def check_nodes(self, timeout: float) -> list[str]:
-        """Nodes not heard from for ``timeout`` seconds are taken for dead; returns them."""
+    def silent_nodes(self, timeout: float) -> list[str]:
+        """Nodes not heard from for ``timeout`` seconds: to be taken for dead (see forget_dead)."""
         now = time.monotonic()
-        dead = [node for node, heard in self.nodes.items() if now - heard > timeout]
-        for node in dead:
+        return [node for node, heard in self.nodes.items() if now - heard > timeout]
+
+    def forget_dead(self, node: str) -> None:
+        """``node`` was taken for dead (and its lease removed from Redis): its users quit."""
+        if node in self.nodes:
             self.forget_node(node, f"Node {node.partition('~')[0]} went away")
-        return dead

@@ -302,8 +302,10 @@ class RedisTransport:
         node.apply_node(other, snaps, complete=complete)
 
     async def _reap(self, other: str) -> None:
-        """Forget a dead node in Redis (its nickname claims lapsed with its lease)."""
+        """Forget a dead node in Redis: its lease (its nickname claims lapse with it, now rather than when
+        the lease would have run out), its users and its membership."""
         async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.delete(self.node_key + other)
             pipe.delete(self.users_key + other)
             pipe.srem(self.nodes_key, other)
             await pipe.execute()
@@ -545,12 +547,15 @@ class RedisTransport:
             node.heartbeat()
             if time.monotonic() - self.connected_at < self.timeout:
                 continue  # after (re)joining, give the others time to be heard from
-            for dead in node.check_nodes(self.timeout):
+            for dead in node.silent_nodes(self.timeout):
+                # Its lease goes first, and its users quit after: their nicknames are free in Redis before
+                # they are free here (else a local user taking one at once could find it still claimed).
                 try:
                     await self._reap(dead)
                 except (RedisError, OSError) as exc:
                     self._lost(exc)
                     break
+                node.forget_dead(dead)
 
 
 def _encode_messages(msgs: list[StoredMessage]) -> bytes:
