@@ -29,7 +29,6 @@ from .protocols.base import Link, Session
 from .protocols.http import HttpSession, Request, Response, refuse
 from .protocols.irc import IrcOptions, IrcSession
 from .protocols.plain import PlainOptions, PlainSession
-from .protocols.proxy import TrustedNetworks
 from .protocols.sniff import SniffSession
 from .protocols.websocket import WebSocketOptions, upgrade
 from .store import MEMORY_SPECS, Store, open_store
@@ -134,7 +133,6 @@ class App:
             max_message=irc.max_line,
             ping_interval=config.ping_interval,
             ping_timeout=config.ping_timeout,
-            trusted=TrustedNetworks(config.trusted_proxy),
         )
         plain.opers = irc.opers  # one table of operators (a reload updates it in place)
 
@@ -178,6 +176,7 @@ class App:
             reuse_port=shares_ports(),
         )
         hub.accounts.limit_exempt = self.server.guard.is_exempt
+        websocket.trusted = self.server.state.trusted  # one --trusted-proxy table, the network layer's
 
     @property
     def addresses(self) -> list[tuple[str, str, int]]:

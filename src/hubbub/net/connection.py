@@ -169,10 +169,7 @@ class Connection(asyncio.BufferedProtocol):
             self.trusted_proxy = host in self.state.trusted
         claimed = self.claimed
         if claimed is not None and claimed != self.peer_host:
-            shown = f"[{claimed}]" if ":" in claimed else claimed
-            self.peer = f"{shown} via {self.peer}"
-            self.peer_host = claimed
-            self.trusted_proxy = claimed in self.state.trusted
+            self.show_client(claimed)
         if not self.state.admission.attach(self):
             return  # refused (see refuse): no session
         session = self.session = self.factory(self)
@@ -367,6 +364,14 @@ class Connection(asyncio.BufferedProtocol):
         flood = self.flood
         if flood is not None:
             flood.charge_history(rows, self.loop.time())
+
+    def show_client(self, host: str) -> None:
+        """From now on the client is at ``host``, as a trusted proxy said (the log shows the proxy after
+        "via"); the limits' count is the caller's (see set_client_address)."""
+        shown = f"[{host}]" if ":" in host else host
+        self.peer = f"{shown} via {self.peer}"
+        self.peer_host = host
+        self.trusted_proxy = host in self.state.trusted
 
     def set_client_address(self, host: str, how: str) -> bool:
         """The client is at ``host``, as a trusted proxy or gateway says: counted there by the limits

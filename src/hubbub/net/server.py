@@ -227,11 +227,8 @@ class Server:
             session = conn.session
             if session is None or not session.exempt_from_flood:
                 conn.flood = Flood(self.flood_limits)
-        shown = f"[{host}]" if ":" in host else host
-        log.info("#%d is %s (%s from %s)", conn.id, shown, how, conn.peer)
-        conn.peer = f"{shown} via {conn.peer}"
-        conn.peer_host = host
-        conn.trusted_proxy = host in self.state.trusted
+        log.info("#%d is %s (%s from %s)", conn.id, f"[{host}]" if ":" in host else host, how, conn.peer)
+        conn.show_client(host)
         return True
 
     def detach(self, conn: Connection) -> None:

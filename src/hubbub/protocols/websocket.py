@@ -95,8 +95,6 @@ class WebSocketOptions:
     ping_timeout: float = 60.0
     #: The --trusted-proxy networks, whose forwarded headers say who the client is.
     trusted: TrustedNetworks = field(default_factory=TrustedNetworks)
-    #: Counts, for the metrics and the tests' logs.
-    refused: dict[str, int] = field(default_factory=dict)
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: Sequence[str]) -> bool:
@@ -185,7 +183,6 @@ class WebSocketSession:
         "close_code",
         "inner",
         "link",
-        "opcode",
         "options",
         "partial",
         "partial_opcode",
@@ -210,7 +207,6 @@ class WebSocketSession:
         self.options = options
         #: binary.ircv3.net: binary frames out, any bytes; else text frames, UTF-8 only.
         self.binary = binary
-        self.opcode = Opcode.BINARY if binary else Opcode.TEXT
         #: The fragments of a message still coming (the library bounds their total), and its opcode.
         self.partial: list[bytes] = []
         self.partial_opcode = Opcode.TEXT
