@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 
-__all__ = ["fuzz", "instrumented"]
+__all__ = ["NoTimer", "Recorder", "fuzz", "instrumented"]
 
 
 @contextlib.contextmanager
@@ -36,3 +36,39 @@ def fuzz(test_one_input: Callable[[bytes], None]) -> None:
     logging.disable(logging.CRITICAL)  # the server's own log lines would drown the fuzzer's
     atheris.Setup(sys.argv, test_one_input)
     atheris.Fuzz()
+
+
+class NoTimer:
+    """What a fake link's ``call_later`` returns: the targets never run timers."""
+
+    def cancel(self) -> None:
+        pass
+
+
+class Recorder:
+    """A session that only gathers the bytes it is given (what a chat or IRC session would have got)."""
+
+    protocol = "recorder"
+    exempt_from_flood = False
+
+    def __init__(self, link: object) -> None:
+        self.link = link
+        self.data = b""
+
+    def start(self) -> None:
+        pass
+
+    def data_received(self, data: bytes) -> None:
+        self.data += data
+
+    def eof_received(self) -> None:
+        pass
+
+    def connection_lost(self, reason: str) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def tick(self, now: float) -> None:
+        pass

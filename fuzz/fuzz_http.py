@@ -14,18 +14,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from _fuzzutil import fuzz, instrumented
+from _fuzzutil import NoTimer, Recorder, fuzz, instrumented
 
 with instrumented(__name__ == "__main__"):
     from hubbub.protocols.http import MAX_REQUESTS, HttpSession, chat_port, is_request_line
     from hubbub.protocols.sniff import SniffSession
 
 STATUS_LINE = re.compile(rb"^HTTP/1\.1 [1-5][0-9][0-9] [^\r\n]*\r\n")
-
-
-class _Timer:
-    def cancel(self) -> None:
-        pass
 
 
 class Link:
@@ -47,8 +42,8 @@ class Link:
         if self.closed is None:
             self.closed = reason
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> _Timer:
-        return _Timer()
+    def call_later(self, delay: float, callback: Callable[[], None]) -> NoTimer:
+        return NoTimer()
 
     def switch(self, session: Any) -> None:
         self.session = session
@@ -56,35 +51,6 @@ class Link:
     def set_client_address(self, host: str, how: str) -> bool:
         self.peer_host = host
         return True
-
-
-class Chat:
-    """A chat session that must never get anything of an HTTP request."""
-
-    protocol = "chat"
-    exempt_from_flood = False
-
-    def __init__(self, link: Link) -> None:
-        self.link = link
-        self.data = b""
-
-    def start(self) -> None:
-        pass
-
-    def data_received(self, data: bytes) -> None:
-        self.data += data
-
-    def eof_received(self) -> None:
-        pass
-
-    def connection_lost(self, reason: str) -> None:
-        pass
-
-    def shutdown(self) -> None:
-        pass
-
-    def tick(self, now: float) -> None:
-        pass
 
 
 def serve(stream: bytes, step: int) -> Link:
@@ -114,7 +80,7 @@ def TestOneInput(data: bytes) -> None:
     assert whole.sent == split.sent, (whole.sent, split.sent)
     # The sniffer: an HTTP request line never reaches chat.
     link = Link()
-    sniff = SniffSession(link, Chat, Chat, 0.25, http=lambda lk: HttpSession(lk, chat_port))
+    sniff = SniffSession(link, Recorder, Recorder, 0.25, http=lambda lk: HttpSession(lk, chat_port))
     sniff.data_received(stream)
     end = stream.find(b"\n")
     if end >= 0 and is_request_line(stream[:end]):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from _fuzzutil import fuzz, instrumented
+from _fuzzutil import NoTimer, Recorder, fuzz, instrumented
 
 with instrumented(__name__ == "__main__"):
     from hubbub.protocols.proxy import (
@@ -31,11 +31,6 @@ with instrumented(__name__ == "__main__"):
     from hubbub.protocols.sniff import SniffSession, is_tls_record
 
 TRUSTED = TrustedNetworks(["192.0.2.0/24", "10.0.0.0/8", "2001:db8::/32"])
-
-
-class _Timer:
-    def cancel(self) -> None:
-        pass
 
 
 class Link:
@@ -57,8 +52,8 @@ class Link:
         if self.closed is None:
             self.closed = reason
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> _Timer:
-        return _Timer()
+    def call_later(self, delay: float, callback: Callable[[], None]) -> NoTimer:
+        return NoTimer()
 
     def switch(self, session: Any) -> None:
         assert self.session is None, "switched twice"
@@ -69,32 +64,6 @@ class Link:
         self.addresses.append(host)
         self.peer_host = host
         return True
-
-
-class Chat:
-    protocol = "chat"
-    exempt_from_flood = False
-
-    def __init__(self, link: Link) -> None:
-        self.data = b""
-
-    def start(self) -> None:
-        pass
-
-    def data_received(self, data: bytes) -> None:
-        self.data += data
-
-    def eof_received(self) -> None:
-        pass
-
-    def connection_lost(self, reason: str) -> None:
-        pass
-
-    def shutdown(self) -> None:
-        pass
-
-    def tick(self, now: float) -> None:
-        pass
 
 
 def read(stream: bytes) -> Any:
@@ -129,7 +98,7 @@ def TestOneInput(data: bytes) -> None:
             assert read(stream[:end]) in (None, False), end
 
     link = Link(trusted)
-    sniff = SniffSession(link, Chat, Chat, 0.25)
+    sniff = SniffSession(link, Recorder, Recorder, 0.25)
     for i in range(0, len(stream), step):
         (link.session or sniff).data_received(stream[i : i + step])  # as the connection feeds its session
     (link.session or sniff).eof_received()
@@ -141,7 +110,7 @@ def TestOneInput(data: bytes) -> None:
     if header is not None and trusted and is_tls_record(stream[header.length :]):
         assert chat is None and link.closed, "a TLS record after a PROXY header reached a session"
     elif header is not None and trusted:
-        assert isinstance(chat, Chat)
+        assert isinstance(chat, Recorder)
         assert chat.data == stream[header.length :]
         expected = [] if header.source in (None, "192.0.2.1") else [header.source]
         assert link.addresses == expected

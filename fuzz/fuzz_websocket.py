@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from _fuzzutil import fuzz, instrumented
+from _fuzzutil import NoTimer, Recorder, fuzz, instrumented
 
 with instrumented(__name__ == "__main__"):
     from websockets.frames import Frame, Opcode
@@ -24,11 +24,6 @@ with instrumented(__name__ == "__main__"):
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 PROTOCOLS = ("text.ircv3.net", "binary.ircv3.net", "")
-
-
-class _Timer:
-    def cancel(self) -> None:
-        pass
 
 
 class Link:
@@ -50,8 +45,8 @@ class Link:
             if self.codec is not None:
                 self.codec.closing(reason)
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> _Timer:
-        return _Timer()
+    def call_later(self, delay: float, callback: Callable[[], None]) -> NoTimer:
+        return NoTimer()
 
     def switch(self, session: Any) -> None:
         pass
@@ -59,34 +54,6 @@ class Link:
     def set_client_address(self, host: str, how: str) -> bool:
         self.peer_host = host
         return True
-
-
-class Irc:
-    """The IRC session inside: it only gathers what it gets."""
-
-    protocol = "irc"
-    exempt_from_flood = False
-
-    def __init__(self, link: Link) -> None:
-        self.data = b""
-
-    def start(self) -> None:
-        pass
-
-    def data_received(self, data: bytes) -> None:
-        self.data += data
-
-    def eof_received(self) -> None:
-        pass
-
-    def connection_lost(self, reason: str) -> None:
-        pass
-
-    def shutdown(self) -> None:
-        pass
-
-    def tick(self, now: float) -> None:
-        pass
 
 
 def opened(protocol: str) -> tuple[Link, WebSocketSession]:
@@ -101,7 +68,9 @@ def opened(protocol: str) -> tuple[Link, WebSocketSession]:
         headers.append(("sec-websocket-protocol", protocol))
     head = "GET /socket HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
     link = Link()
-    session = upgrade(link, Request("GET", "/socket", tuple(headers)), head.encode(), WebSocketOptions(), Irc)
+    session = upgrade(
+        link, Request("GET", "/socket", tuple(headers)), head.encode(), WebSocketOptions(), Recorder
+    )
     assert isinstance(session, WebSocketSession)
     link.out.clear()  # the 101
     return link, session
@@ -134,7 +103,7 @@ def frames(data: bytes) -> list[Frame]:
 def run(protocol: str, stream: bytes, step: int) -> tuple[bytes, list[bytes], WebSocketSession]:
     link, session = opened(protocol)
     inner = session.inner
-    assert isinstance(inner, Irc)
+    assert isinstance(inner, Recorder)
     for i in range(0, len(stream), step):
         if link.closed is not None:
             break
