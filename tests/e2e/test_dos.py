@@ -198,3 +198,51 @@ def test_history_rows_cost_flood_budget(make_server: Callable[..., ServerProcess
     # bob, who asked for nothing, is still within his
     bob.send("PING fine")
     bob.expect(r"PONG hubbub :fine$")
+
+
+def test_a_join_and_quit_storm_in_a_big_room_reaches_everyone_once_and_in_order(
+    irc_server: ServerProcess,
+) -> None:
+    """Many connections arriving and leaving together in #lobby (they share the room's fan-out batches, joins
+    and quits included): every watcher sees each arrival, line and departure exactly once, in order, and each
+    newcomer gets what is said after it arrived without waiting for anything else to be written."""
+    plain_watcher = irc_server.connect("plainwatch")
+    irc_watcher = irc_server.irc("ircwatch")
+    irc_watcher.send("JOIN #lobby")
+    irc_watcher.expect(r" 366 ircwatch #lobby ")
+    count = 60
+    storm = [Client(irc_server.port) for _ in range(count)]  # all connect before any is read
+    irc_server.clients.extend(storm)
+    nicks = [client.expect(r"^\* Welcome to \S+, (\S+)!").group(1) for client in storm]
+    for client in storm:
+        client.expect(r"^\* You are in #lobby")
+    for client, nick in zip(storm, nicks, strict=True):
+        client.send(f"hello from {nick}")
+    for client, nick in zip(storm, nicks, strict=True):
+        others = {other for other in nicks if other != nick}
+        heard: set[str] = set()
+        while heard != others:
+            heard.add(client.expect(r"^<(\S+)> hello from \1$").group(1))
+    for client in storm:
+        client.close()
+    left = {plain_watcher.expect(r"^\* (\S+) left \(").group(1) for _ in range(count)}
+    quit_ = {irc_watcher.expect(r"^:(\S+?)!\S+ QUIT :").group(1) for _ in range(count)}
+    assert left == quit_ == set(nicks)
+    plain_watcher.sync()
+    irc_watcher.send("PING :sync")
+    irc_watcher.expect(r"^:hubbub PONG hubbub :sync$")
+    plain_seen = plain_watcher.seen
+    irc_seen = irc_watcher.seen
+    for nick in nicks:
+        assert plain_seen.count(f"* {nick} joined #lobby") == 1
+        assert plain_seen.count(f"<{nick}> hello from {nick}") == 1
+        assert sum(line.startswith(f"* {nick} left (") for line in plain_seen) == 1
+        assert sum(line.startswith(f":{nick}!") and line.endswith(" JOIN #lobby") for line in irc_seen) == 1
+        assert (
+            sum(
+                line.startswith(f":{nick}!") and line.endswith(f"PRIVMSG #lobby :hello from {nick}")
+                for line in irc_seen
+            )
+            == 1
+        )
+        assert sum(line.startswith(f":{nick}!") and " QUIT :" in line for line in irc_seen) == 1

@@ -207,6 +207,33 @@ def test_woken_groups_are_flushed_after_the_dirty_connections_once_each() -> Non
     assert node.output.dirty_groups == {}
 
 
+class _Member:
+    """A group member whose flush may take it out of the group (as a connection closed by its write does)."""
+
+    def __init__(self, name: str, group: list[Any], leaves: bool = False) -> None:
+        self.name, self.group, self.leaves = name, group, leaves
+        self.out: list[Any] = [b"fan\r\n"]
+
+    def flush(self, tag: int = 0) -> None:
+        WRITES.append((self.name, b"".join(self.out)))
+        self.out.clear()
+        if self.leaves:
+            index = self.group.index(self)
+            self.group[index] = self.group[-1]  # how a group takes a member out: the last takes its place
+            self.group.pop()
+
+
+def test_a_connection_that_leaves_its_group_while_flushed_costs_no_other_member_its_output() -> None:
+    """A write may close its connection (a send queue overrun), which takes it out of its rooms' groups:
+    the list being flushed changes under the flush. The members after it are written all the same."""
+    node = Node()
+    group: list[Any] = []
+    group += [_Member("a", group, leaves=True), _Member("b", group), _Member("c", group)]
+    node.output.wake(group)
+    node.loop.run_soon()
+    assert sorted(WRITES) == [("a", b"fan\r\n"), ("b", b"fan\r\n"), ("c", b"fan\r\n")]
+
+
 def test_held_output_is_released_in_barrier_order() -> None:
     node = Node()
     a, ta = node.connect("a")

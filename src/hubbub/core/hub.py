@@ -44,7 +44,7 @@ from .events import (
     Topic,
     Wallops,
 )
-from .fanout import Fanout, neighbours
+from .fanout import Fanout, add_member, neighbours, remove_member
 from .history import conversation, party, private_conversation
 from .klines import KLines, shown_reason
 from .limits import HubLimits
@@ -235,10 +235,9 @@ class Hub:
         event = Quit(user, time.time(), reason)
         if self.cluster is not None and not user.node:
             self.cluster.publish(event)  # before the rooms are left: the cluster looks at them
-        recipients = list(neighbours(user))
+        self.fanout.around(event, user)
         for room in list(user.rooms.values()):
             self._leave(user, room)
-        self.fanout.users(event, recipients)
         self.monitor.unwatch_all(user)
         self.monitor.announce(user, user.nick, user.key, online=False)
 
@@ -283,7 +282,7 @@ class Hub:
 
     def _tell_neighbours(self, event: Event) -> None:
         """Fan ``event`` out to everyone sharing a room with its user, and to the cluster."""
-        self.fanout.users(event, neighbours(event.user))
+        self.fanout.around(event, event.user)
         if self.cluster is not None and not event.user.node:
             self.cluster.publish(event)
 
@@ -378,7 +377,7 @@ class Hub:
         """Add ``user`` to ``room`` with ``status`` and tell the other members."""
         room.members[user] = status
         user.rooms[room.key] = room
-        room.groups = None
+        add_member(room, user)
         if user.node:
             room.remote += 1
         event = Join(user, time.time(), room)
@@ -403,7 +402,7 @@ class Hub:
         return event
 
     def _leave(self, user: User, room: Room) -> None:
-        room.groups = None
+        remove_member(room, user)
         del room.members[user]
         del user.rooms[room.key]
         if user.node:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from .fanout import Batch, Queued
+from .fanout import Batch, Group, Queued
 
 if TYPE_CHECKING:
     from .events import Event
@@ -166,9 +166,9 @@ class Room:
         self.limit = 0
         #: Mask lists: "b" bans, "e" ban exceptions, "I" invite exceptions.
         self.lists: dict[str, list[ListEntry]] = {"b": [], "e": [], "I": []}
-        #: Fan-out cache: the members grouped by client variant, each group with a client to render for it,
-        #: the members' output lists and their mailboxes. Rebuilt after any change of membership or variant.
-        self.groups: list[tuple[Client, list[list[Queued]], list[Mailbox]]] | None = None
+        #: Fan-out cache: the members grouped by client variant (core.fanout.Group), kept in step with joins
+        #: and departures; ``None`` after a change of variant, and rebuilt on the next fan-out.
+        self.groups: list[Group] | None = None
         #: variant -> index in ``groups``
         self.group_of: dict[Hashable, int] = {}
         #: The open batch of each group for this loop turn (see core.fanout).

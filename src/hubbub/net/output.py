@@ -103,7 +103,8 @@ class OutputScheduler:
         if self.dirty_groups:
             groups, self.dirty_groups = self.dirty_groups, {}
             for group in groups.values():
-                for conn in group:
+                # A copy: a write may close its connection, which leaves its rooms and so changes the list.
+                for conn in group.copy():
                     if conn.out:
                         conn.flush(tag)
 
