@@ -183,3 +183,33 @@ def test_a_quit_reaches_everyone_sharing_any_of_its_rooms_once() -> None:
     assert outsider.take() == []
     assert {user.nick for user in hub.rooms["#big"].members} == {f"big{i}" for i in range(6)} | {"both"}
     assert {user.nick for user in hub.rooms["#small"].members} == {"small0", "small1", "both"}
+
+
+@given(
+    st.integers(1, 30),
+    st.lists(st.integers(0, 29), max_size=5),
+    st.integers(0, 30),
+    st.one_of(st.none(), st.integers(0, 30)),
+)
+def test_a_members_part_of_a_batch_is_its_items_from_arrival_to_departure_without_its_own(
+    size: int, skip: list[int], start: int, end: int | None
+) -> None:
+    batch = Batch(b"0,")
+    for i in range(1, size):
+        batch.items.append(f"{i},".encode())
+    me = object()
+    for index in skip:
+        if index < size:
+            batch.exclude(me, index)
+    start = min(start, size)
+    if start:
+        batch.late = {me: start}
+    if end is not None:
+        end = min(max(end, start), size)
+        batch.ends = {me: end}
+    stop = size if end is None else end
+    dropped = {index for index in skip if index < size}
+    expected = b"".join(f"{i},".encode() for i in range(start, stop) if i not in dropped)
+    assert batch.bytes_for(me) == expected
+    assert batch.closed == (end is None)  # one that left does not close the batch for the others
+    assert batch.bytes_for(object()) == b"".join(batch.items)

@@ -87,10 +87,21 @@ class Batch:
             end = len(items)
         skip = excluded.get(mailbox) if excluded is not None else None
         start = late.get(mailbox, 0) if late is not None else 0
-        if skip is None and not start and end == len(items) and self.closed:
-            return self._joined()
-        drop = set(skip) if skip is not None else ()
-        return b"".join([items[i] for i in range(start, end) if i not in drop])
+        if skip is None:
+            if not start and end == len(items) and self.closed:
+                return self._joined()
+            return b"".join(items[start:end])
+        # Slices between the items left out (a few), copied at C speed: a batch may hold thousands of items.
+        parts: list[bytes] = []
+        at = start
+        for index in sorted(skip):
+            if index >= end:
+                break
+            if index >= at:
+                parts += items[at:index]
+                at = index + 1
+        parts += items[at:end]
+        return b"".join(parts)
 
     def _joined(self) -> bytes:
         """All the items in one piece, joined once (the batch is closed: no item will be added)."""
