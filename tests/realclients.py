@@ -76,7 +76,12 @@ def require_binary(name: str) -> str:
     return path
 
 
-_DEBIAN_PACKAGE = {"weechat-headless": "weechat-headless", "tmux": "tmux", "irssi": "irssi"}
+_DEBIAN_PACKAGE = {
+    "weechat-headless": "weechat-headless",
+    "tmux": "tmux",
+    "irssi": "irssi",
+    "telnet": "telnet",
+}
 
 
 def irc_port(server: ServerProcess) -> int:

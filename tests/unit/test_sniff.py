@@ -56,7 +56,7 @@ def sniffer() -> tuple[SniffSession, MemoryLink]:
 
 @pytest.mark.parametrize(
     "first",
-    [b"CAP LS 302\r\n", b"NICK alice\r\n", b"user a 0 * :A\n", b"PASS x\r\nNICK a\r\n", b"@l=1 CAP LS\r\n"],
+    [b"CAP LS 302\r\n", b"NICK alice\r\n", b"USER a 0 * :A\n", b"PASS x\r\nNICK a\r\n", b"@l=1 CAP LS\r\n"],
 )
 def test_irc_registration_commands_pick_irc(first: bytes) -> None:
     sniff, link = sniffer()
@@ -67,12 +67,30 @@ def test_irc_registration_commands_pick_irc(first: bytes) -> None:
     assert link.session.started and link.session.data == first
 
 
-@pytest.mark.parametrize("first", [b"hello everyone\n", b"/nick bob\r\n", b"NICKEL is a metal\n", b"\n"])
+@pytest.mark.parametrize(
+    "first",
+    [
+        b"hello everyone\n",
+        b"/nick bob\r\n",
+        b"NICKEL is a metal\n",
+        b"\n",
+        b"nick bob\n",  # IRC clients send their commands in capitals: this is a person
+        b"user here, hi\r\n",
+        b"pass the salt\n",
+    ],
+)
 def test_anything_else_is_a_person(first: bytes) -> None:
     sniff, link = sniffer()
     sniff.data_received(first)
     assert isinstance(link.session, Recorder) and link.session.name == "plain"
     assert link.session.data == first
+
+
+def test_a_telnet_command_first_means_a_person_with_telnet() -> None:
+    sniff, link = sniffer()
+    sniff.data_received(b"\xff\xf4\xff\xfd\x06")  # Ctrl-C: IAC IP IAC DO TIMING-MARK, no line end
+    assert isinstance(link.session, Recorder) and link.session.name == "plain"
+    assert link.session.data == b"\xff\xf4\xff\xfd\x06"
 
 
 def test_silence_and_eof_mean_a_person() -> None:

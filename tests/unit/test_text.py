@@ -15,8 +15,20 @@ def test_invalid_utf8_is_replaced() -> None:
 
 
 def test_control_characters_are_removed_and_tabs_become_spaces() -> None:
-    assert clean_line(b"\x1b[1mbold\x07\x00\x7f\tend") == "[1mbold end"
+    assert clean_line(b"\x1b[1mbold\x07\x00\tend") == "bold end"  # an escape sequence goes whole
     assert clean_line("a\u0085b\u009bc".encode()) == "abc"
+
+
+def test_editing_keys_are_applied_not_passed_on() -> None:
+    assert clean_line(b"\x1b[A\x1b[D\x1b[Doops") == "oops"  # arrow keys (CSI)
+    assert clean_line(b"left\x1bOD\x1bOCright") == "leftright"  # arrow keys in application mode (SS3)
+    assert clean_line(b"\x1b]52;c;cHduZWQ=\x07safe") == "safe"  # OSC, to its terminator
+    assert clean_line(b"helo\x08\x08llo") == "hello"  # Backspace, character by character
+    assert clean_line(b"helo\x7f\x7fllo") == "hello"  # DEL, as PuTTY sends it
+    assert clean_line("caf\u00e9\x08e".encode()) == "cafe"  # erases a character, not a byte
+    assert clean_line(b"\x08\x08hi") == "hi"  # nothing to erase
+    assert clean_line(b"bold\x07\x00\x7f!") == "bol!"  # the erase takes the visible character
+    assert clean_line(b"oops, wrong\x15right") == "right"  # Ctrl-U: the whole line so far
 
 
 def test_telnet_negotiation_is_removed() -> None:

@@ -1,11 +1,12 @@
 """Telling IRC clients, people and web browsers apart by what they send first.
 
-IRC clients speak first (``CAP LS``, ``NICK``, ``USER`` or ``PASS``) as soon as they connect; people with
-netcat or telnet wait to be greeted; a browser sends an HTTP request line at once. The sniffer holds the first
-bytes until a line arrives or ``delay`` seconds pass, then hands the connection to an HTTP session (the first
-line is an HTTP request line: it must never become chat, see protocols.http), an IRC session (the first word
-is an IRC registration command) or the ``other`` session (anything else, or silence: plain text on the
-plain-text port, IRC on the IRC port), replaying what it held.
+IRC clients speak first (``CAP LS``, ``NICK``, ``USER`` or ``PASS``, in capitals) as soon as they connect;
+people with netcat or telnet wait to be greeted (telnet may send telnet commands first); a browser sends an
+HTTP request line at once. The sniffer holds the first bytes until a line arrives or ``delay`` seconds pass,
+then hands the connection to an HTTP session (the first line is an HTTP request line: it must never become
+chat, see protocols.http), an IRC session (the first word is an IRC registration command) or the ``other``
+session (anything else, or silence: plain text on the plain-text port, IRC on the IRC port), replaying what
+it held.
 
 Before any of that, a connection may begin with a PROXY protocol header (:mod:`.proxy`): from a trusted proxy
 (``Link.trusted_proxy``) it is read and dropped, and the client's address it gives becomes the connection's;
@@ -91,6 +92,9 @@ class SniffSession:
             return
         if tls is None:
             return  # two bytes that may begin a TLS record: wait for the third
+        if self.buffer[:1] == b"\xff":  # a telnet command: a person with telnet
+            self._decide(self.other)
+            return
         end = self.buffer.find(b"\n")
         if end >= 0 or len(self.buffer) >= SNIFF_LIMIT:
             first = self.buffer[: end if end >= 0 else SNIFF_LIMIT]
@@ -100,7 +104,8 @@ class SniffSession:
             first = first.lstrip()
             if first.startswith(b"@"):  # IRCv3 tags before the verb
                 first = first.partition(b" ")[2].lstrip()
-            word = first.split(b" ", 1)[0].rstrip(b"\r").upper()
+            # Case matters: IRC clients send their commands in capitals; "nick bob" is a person typing.
+            word = first.split(b" ", 1)[0].rstrip(b"\r")
             self._decide(self.irc if word in IRC_FIRST_WORDS else self.other)
 
     def eof_received(self) -> None:

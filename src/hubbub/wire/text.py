@@ -26,6 +26,12 @@ _BYTE_TABLE = bytes(range(256)).replace(b"\t", b" ")
 _BYTE_DELETE = bytes(b for b in range(32) if b != 9) + b"\x7f"
 # C1 controls (U+0080-U+009F) survive decoding; drop them from the text.
 _C1_DELETE = dict.fromkeys(range(0x80, 0xA0))
+# The same on decoded text, but for the editing keys (BS, DEL, Ctrl-U), which _edited applies.
+_EDIT_TABLE: dict[int, str | None] = {
+    **dict.fromkeys(b for b in _BYTE_DELETE if b not in b"\x08\x7f\x15"),
+    **_C1_DELETE,
+    9: " ",
+}
 
 _FORMATTING_RE = re.compile(
     r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]"
@@ -59,13 +65,36 @@ def strip_telnet(data: bytes) -> bytes:
 
 
 def clean_line(raw: bytes) -> str:
-    """Decode one line typed at a terminal into printable text."""
+    """Decode one line typed at a terminal into printable text.
+
+    What a terminal sends for editing keys is applied or dropped, never passed on as text: escape sequences
+    (arrow and function keys: CSI, SS3, OSC and other ESC sequences) are dropped whole, and Backspace or DEL
+    (character-by-character clients: PuTTY raw, Windows telnet) erases the character before it, Ctrl-U the
+    whole line so far."""
     if IAC in raw:
         raw = strip_telnet(raw)
+    if b"\x1b" in raw or b"\x08" in raw or b"\x7f" in raw or b"\x15" in raw:
+        return _edited(raw.decode("utf-8", "replace"))
     raw = raw.translate(_BYTE_TABLE, _BYTE_DELETE)
     if raw.isascii():
         return raw.decode("ascii")
     return raw.decode("utf-8", "replace").translate(_C1_DELETE)
+
+
+def _edited(text: str) -> str:
+    if "\x1b" in text:
+        text = _ESCAPE_RE.sub("", text)
+    text = text.translate(_EDIT_TABLE)  # every other control out first: an erase takes a visible character
+    kept: list[str] = []
+    for char in text:
+        if char in "\x08\x7f":
+            if kept:
+                kept.pop()
+        elif char == "\x15":
+            kept.clear()
+        else:
+            kept.append(char)
+    return "".join(kept)
 
 
 def strip_formatting(text: str) -> str:
@@ -76,11 +105,13 @@ def strip_formatting(text: str) -> str:
 
 
 # An escape sequence, with its 7-bit (ESC x) or 8-bit (C1) introducer: a CSI with its parameters and final
-# byte; a string (OSC, DCS, SOS, PM, APC) up to its terminator (BEL or ST) or the end of the text; any other
-# ESC with its intermediate and final bytes.
+# byte; a string (OSC, DCS, SOS, PM, APC) up to its terminator (BEL or ST) or the end of the text; an SS3 with
+# its character (the arrow keys of a terminal in application mode); any other ESC with its intermediate and
+# final bytes.
 _ESCAPE_RE = re.compile(
     r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1bO|\x8f)[\x20-\x7e]?"
     r"|\x1b[\x20-\x2f]*[\x30-\x7e]?"
 )
 #: The general categories a terminal must never get from a user: controls, format characters (bidi controls,
@@ -110,4 +141,4 @@ def terminal_safe(text: str) -> str:
 
 
 def _has_c1_introducer(text: str) -> bool:
-    return any(c in text for c in "\x90\x98\x9b\x9d\x9e\x9f")
+    return any(c in text for c in "\x8f\x90\x98\x9b\x9d\x9e\x9f")

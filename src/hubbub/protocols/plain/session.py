@@ -18,6 +18,7 @@ from ...core.model import Room, User
 from ...core.rooms import first_rooms
 from ...wire.lines import LineBuffer, LineTooLong
 from ...wire.masks import match_mask
+from ...wire.telnet import IAC, Telnet
 from ...wire.text import clean_line
 from ..base import Link
 from . import accounts, history, operators  # noqa: F401 - their commands join the table
@@ -34,7 +35,7 @@ NAMES_SHOWN = 10
 class PlainSession:
     """One plain-text client."""
 
-    __slots__ = ("busy", "deferred", "hub", "lines", "link", "options", "room", "user")
+    __slots__ = ("busy", "deferred", "hub", "lines", "link", "options", "room", "telnet", "user")
 
     #: Every plain-text session renders events the same way.
     variant: ClassVar[str] = "plain"
@@ -62,6 +63,8 @@ class PlainSession:
         self.busy = False
         #: While a command runs, the server notices it causes wait here, to follow the command's own answer.
         self.deferred: list[bytes] | None = None
+        #: The telnet protocol, from the first telnet command the client sends (netcat sends none).
+        self.telnet: Telnet | None = None
 
     # -- lifecycle (called by the network layer) ------------------------------------------------------------
 
@@ -81,6 +84,8 @@ class PlainSession:
             self.error(f"{exc.message}; /join #room to go to another room")
 
     def data_received(self, data: bytes) -> None:
+        if self.telnet is not None or IAC in data:
+            data = self._telnet(data)
         for raw in self.lines.feed(data):
             if self.user is None:
                 return
@@ -88,6 +93,24 @@ class PlainSession:
                 self.error(f"Line too long (the limit is {raw.limit} bytes); it was not sent")
             else:
                 self.handle_line(raw)
+
+    def _telnet(self, data: bytes) -> bytes:
+        """Take the telnet commands out of ``data`` and answer them (see wire.telnet): the option answers as
+        they are, Ctrl-C and Are-You-There in words."""
+        telnet = self.telnet
+        if telnet is None:
+            telnet = self.telnet = Telnet()
+        data = telnet.feed(data)
+        if telnet.replies:
+            self.link.send(bytes(telnet.replies))
+            telnet.replies.clear()
+        if telnet.interrupts:
+            telnet.interrupts = 0
+            self.notice("Ctrl-C does not leave the chat here: type /quit to leave")
+        if telnet.present:
+            telnet.present = 0
+            self.notice(f"Yes, you are connected to {self.options.server_name}")
+        return data
 
     def eof_received(self) -> None:
         # A last line without a newline still counts.
