@@ -196,7 +196,9 @@ def test_the_user_and_operators_see_the_real_address_the_others_the_cloak(make_s
     bob.expect(rf"^:\S+ 352 bob \* ~alice {shown} \S+ alice H :0 alice the tester$")
     bob.send("USERHOST alice")
     bob.expect(rf"^:\S+ 302 bob :alice=\+~alice@{shown}$")
-    server.wait_log(r"127\.0\.0\.2:\d+")  # the log keeps the real address
+    # The log keeps the real addresses.
+    server.wait_log(r"#\d+ .*127\.0\.0\.2:\d+")
+    server.wait_log(r"OPER: op!~op@127\.0\.0\.4 is now operator admin")
     assert not [line for line in bob.seen if "127.0.0.2" in line]
 
 
@@ -255,6 +257,7 @@ def test_klines_match_the_real_address_of_a_cloaked_user(make_server: Start) -> 
     op.send("KLINE 5 *@127.0.0.2 :spam")
     op.expect(r"NOTICE op :op added a K-line for 5m on \*@127\.0\.0\.2: spam \(disconnected: alice\)$")
     assert alice.wait_eof()[-1] == "ERROR :Closing Link: 127.0.0.2 (K-Lined: spam)"
+    server.wait_log(r"KLINE: op!~op@127\.0\.0\.1 banned \*@127\.0\.0\.2 for 5m: spam")
     again = Client(server.irc_port, source="127.0.0.2")
     server.clients.append(again)
     again.send("NICK alice2")

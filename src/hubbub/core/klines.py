@@ -110,7 +110,7 @@ def shown_reason(reason: str) -> str:
 def added_notice(oper: User, record: KLineRecord, duration: float | None, killed: list[str]) -> str:
     """Log a new K-line, and return what operators are told of it (both protocols)."""
     length = f"for {format_duration(duration)}" if duration else "permanently"
-    _oper_log.info("KLINE: %s banned %s %s: %s", oper.hostmask, record.mask, length, record.reason[:200])
+    _oper_log.info("KLINE: %s banned %s %s: %s", oper.real_hostmask, record.mask, length, record.reason[:200])
     text = f"{oper.nick} added a K-line {length} on {record.mask}: {record.reason}"
     if killed:
         text += f" (disconnected: {', '.join(killed)})"
