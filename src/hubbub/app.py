@@ -191,10 +191,16 @@ class App:
     def _set_cloaks(self, hub: Hub, fresh: bool) -> None:
         """Decide whether users' hosts are cloaked, and with which secret (see core.cloaks.settle)."""
         config = self.config
-        secret, why = settle(config.cloak, hub.store, fresh=fresh, configured=config.cloak_secret)
+        from .workers import CLOAK_ENV, WORKER_ENV
+
+        shared = os.environ.get(CLOAK_ENV) if WORKER_ENV in os.environ else None
+        if shared is not None:  # a worker of serve --workers N: the supervisor settled it for all
+            secret = shared
+        else:
+            secret, why = settle(config.cloak, hub.store, fresh=fresh, configured=config.cloak_secret)
+            log.info("%s", why)
         hub.cloaks = Cloaks(secret, config.cloak_netname, config.cloak_cidr_v4, config.cloak_cidr_v6)
-        log.info("%s", why)
-        if secret and config.redis and not config.cloak_secret:
+        if secret and config.redis and not config.cloak_secret and shared is None:
             log.warning(
                 "cloak: every node of a cluster must share one secret (set cloak_secret), or the same address"
                 " has a different cloak on each node"

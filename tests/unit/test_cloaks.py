@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hubbub.config import Config
 from hubbub.core.cloaks import ALPHABET, SECRET_META, Cloaks, cloak, new_secret, settle
 from hubbub.core.errors import ChatError
 from hubbub.core.hub import Hub
 from hubbub.core.model import ListEntry
 from hubbub.core.rooms import check_entry, is_banned
 from hubbub.store import MemoryStore
+from hubbub.store.schema import MetaFile
+from hubbub.workers import shared_cloak_secret
 
 SECRET = "_BdVPWB5sray7McbFmeuJL996yaLgG4l9tEyficGXKg"
 CLOAK = re.compile(rf"[{ALPHABET}]{{13}}\.irc\Z")
@@ -165,3 +169,20 @@ def test_the_hub_cloaks_and_bans_match_either_hostmask() -> None:
         pass
     else:
         raise AssertionError("an invite exception for another address let alice in")
+
+
+def test_the_supervisor_settles_one_secret_for_its_workers(tmp_path: Path) -> None:
+    assert shared_cloak_secret(Config(cloak="off")) is None  # each worker: off
+    assert shared_cloak_secret(Config(cloak_secret="given")) is None  # each worker: the same given secret
+    assert shared_cloak_secret(Config(db=":memory:"))  # a new secret for this run
+    db = str(tmp_path / "sub" / "hub.db")
+    secret = shared_cloak_secret(Config(db=db))
+    assert secret and shared_cloak_secret(Config(db=db)) == secret  # created, then kept
+    with MetaFile(db) as meta:
+        assert not meta.created and meta.get_meta(SECRET_META) == secret
+    old = str(tmp_path / "old.db")
+    with MetaFile(old):
+        pass  # a database of this schema without a secret: an install from before cloaking
+    assert shared_cloak_secret(Config(db=old)) == ""
+    on = shared_cloak_secret(Config(db=old, cloak="on"))
+    assert on and shared_cloak_secret(Config(db=old)) == on

@@ -20,10 +20,9 @@ import base64
 import hashlib
 import ipaddress
 import secrets
+from typing import Protocol
 
-from ..store import Store
-
-__all__ = ["ALPHABET", "SECRET_META", "Cloaks", "cloak", "new_secret", "settle"]
+__all__ = ["ALPHABET", "SECRET_META", "Cloaks", "Meta", "cloak", "new_secret", "settle"]
 
 #: The ``meta`` name of the cloak secret.
 SECRET_META = "cloak_secret"
@@ -81,7 +80,15 @@ class Cloaks:
         return cloak(address, self.secret, self.netname, self.cidr_v4, self.cidr_v6)
 
 
-def settle(mode: str, store: Store, *, fresh: bool, configured: str = "") -> tuple[str, str]:
+class Meta(Protocol):
+    """Where the secret is kept: a store's ``meta`` pairs."""
+
+    def get_meta(self, name: str) -> str | None: ...
+
+    def set_meta(self, name: str, value: str) -> None: ...
+
+
+def settle(mode: str, store: Meta, *, fresh: bool, configured: str = "") -> tuple[str, str]:
     """The secret this run cloaks with ("": no cloaking) and a line for the log, from the setting ``mode``
     ("auto", "on" or "off"), the store (``fresh``: created by this start), and a ``configured`` secret.
 
