@@ -114,9 +114,7 @@ class Hub:
         #: The other nodes of a cluster (None: this node is alone). See hubbub.cluster.
         self.cluster: Cluster | None = None
         #: Counters for the metrics endpoint: messages sent, deliveries of them, and lines written to history.
-        self.messages_in = 0
-        self.messages_out = 0
-        self.history_writes = 0
+        self.messages_in = self.messages_out = self.history_writes = 0
         for record in self.store.load_rooms():
             self.registered.restore(record)
 
