@@ -35,6 +35,8 @@ class ServerProcess:
             args = (*args, "--irc-port", "0")  # tests ask for an IRC listener explicitly
         if "--db" not in args:
             args = (*args, "--db", ":memory:")  # tests that keep something give a file
+        if "--cloak" not in args:
+            args = (*args, "--cloak", "off")  # hostmasks show 127.0.0.1; the cloaking tests ask for it
         cmd = [sys.executable, "-m", "hubbub", "serve", "--host", "127.0.0.1", "--port", "0", *args]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(

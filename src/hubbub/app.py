@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import Config, ConfigError, options
+from .core.cloaks import Cloaks, settle
 from .core.hub import Hub, HubLimits
 from .net.output import OutputScheduler
 from .net.server import Server
@@ -85,9 +86,12 @@ class App:
         #: The cluster (None: this node is alone); hubbub.cluster is imported only with --redis.
         self.cluster: ClusterNode | None = None
         self.transport: RedisTransport | None = None
+        #: Whether the store was created by this start (a new install: cloaking is on by default).
+        fresh = False
         if hub is None:
             store = open_store(config.db)
             log.info("store: %s", "in memory (nothing is kept)" if config.db in MEMORY_SPECS else config.db)
+            fresh = config.db in MEMORY_SPECS or bool(getattr(store, "created", False))
             if config.redis:
                 store = self._cluster_store(store)
             hub = Hub(limits, store, history=config.history)
@@ -95,6 +99,7 @@ class App:
         self.store: Store = hub.store
         self.store.start(self.loop)
         hub.nicks.number_guests_on()  # (a cluster node numbers its guests at random instead, see cluster)
+        self._set_cloaks(hub, fresh)
         self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hubbub-worker")
         hub.run_blocking = self._run_blocking
         hub.call_later = self.loop.call_later
@@ -182,6 +187,24 @@ class App:
     def addresses(self) -> list[tuple[str, str, int]]:
         """(kind, host, port) of every listening socket."""
         return self.server.addresses
+
+    def _set_cloaks(self, hub: Hub, fresh: bool) -> None:
+        """Decide whether users' hosts are cloaked, and with which secret (see core.cloaks.settle)."""
+        config = self.config
+        from .workers import CLOAK_ENV, WORKER_ENV
+
+        shared = os.environ.get(CLOAK_ENV) if WORKER_ENV in os.environ else None
+        if shared is not None:  # a worker of serve --workers N: the supervisor settled it for all
+            secret = shared
+        else:
+            secret, why = settle(config.cloak, hub.store, fresh=fresh, configured=config.cloak_secret)
+            log.info("%s", why)
+        hub.cloaks = Cloaks(secret, config.cloak_netname, config.cloak_cidr_v4, config.cloak_cidr_v6)
+        if secret and config.redis and not config.cloak_secret and shared is None:
+            log.warning(
+                "cloak: every node of a cluster must share one secret (set cloak_secret), or the same address"
+                " has a different cloak on each node"
+            )
 
     # -- the cluster ----------------------------------------------------------------------------------------
 

@@ -37,14 +37,16 @@ from typing import Any
 
 from .config import Config, ConfigError
 from .settings import ConfigSource
-from .store import MEMORY_SPECS
+from .store import MEMORY_SPECS, MemoryStore
 
 __all__ = [
     "CHANNEL_ENV",
+    "CLOAK_ENV",
     "WORKER_ENV",
     "Restarts",
     "SupervisorChannel",
     "connect_supervisor",
+    "shared_cloak_secret",
     "shares_ports",
     "supervise",
     "worker_db",
@@ -56,6 +58,9 @@ log = logging.getLogger("hubbub.workers")
 WORKER_ENV = "HUBBUB_WORKER"
 #: The file descriptor of a worker's end of its socket pair with the supervisor.
 CHANNEL_ENV = "HUBBUB_WORKER_FD"
+#: The cloak secret the supervisor settled for all its workers ("": they do not cloak), when their own
+#: settings leave it to their databases (see shared_cloak_secret).
+CLOAK_ENV = "HUBBUB_CLOAK_SECRET"
 #: What a worker writes to the supervisor once it listens.
 READY = b"ready\n"
 
@@ -141,6 +146,26 @@ def connect_supervisor(
 
 
 # -- in the supervisor ---------------------------------------------------------------------------------------
+
+
+def shared_cloak_secret(config: Config) -> str | None:
+    """The cloak secret all the workers use ("": none of them cloaks), settled once here from ``--cloak`` and
+    the first worker's database, so that every worker gives an address the same cloak (each has its own
+    database); None when ``--cloak off`` or ``--cloak-secret`` settle it for each worker alike."""
+    if config.cloak == "off" or config.cloak_secret:
+        return None
+    from .core.cloaks import settle
+    from .store.schema import MetaFile
+
+    if config.db in MEMORY_SPECS:
+        secret, why = settle(config.cloak, MemoryStore(), fresh=True)
+    else:
+        path = Path(config.db).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with MetaFile(str(path)) as meta:
+            secret, why = settle(config.cloak, meta, fresh=meta.created)
+    log.info("%s (for every worker)", why)
+    return secret
 
 
 def worker_db(db: str, index: int) -> str:
@@ -270,6 +295,7 @@ class Supervisor:
                 self.reserved.extend(sockets)
             self.ports[name] = port
         base = config.node_name or f"{socket.gethostname()}-{os.getpid()}"
+        cloak_secret = shared_cloak_secret(config)
         for index in range(1, self.count + 1):
             name = f"{base}-{index}"
             argv = [sys.executable, "-m", "hubbub", "serve", *self.serve_args]
@@ -281,6 +307,8 @@ class Supervisor:
                 argv += ["--metrics-port", str(config.metrics_port + index - 1)]
             env = dict(os.environ)
             env[WORKER_ENV] = f"{index}/{self.count}"
+            if cloak_secret is not None:  # in the environment: not on a command line others can read
+                env[CLOAK_ENV] = cloak_secret
             self.workers.append(Worker(index, argv, env, name))
 
     def release_ports(self) -> None:

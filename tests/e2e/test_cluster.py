@@ -883,6 +883,45 @@ def test_a_kline_set_on_one_node_disconnects_matching_users_of_another(cluster: 
     watcher.expect(r"^\* \d+ in #lobby: watcher$")
 
 
+def test_a_cloak_is_mirrored_and_operators_on_other_nodes_see_the_real_address(cluster: Cluster) -> None:
+    from hubbub.core.cloaks import cloak
+
+    cloaking = ("--cloak", "on", "--cloak-secret", "one secret for the cluster")
+    a, b = cluster.node("A", *cloaking), cluster.node("B", *cloaking, *OPER)
+    shown = cloak("127.0.0.2", "one secret for the cluster")
+    alice = Client(a.irc_port, source="127.0.0.2")
+    a.clients.append(alice)
+    alice.send("NICK alice")
+    alice.send("USER alice 0 * :alice")
+    alice.expect(rf" 001 alice :Welcome to the hubbub IRC Network alice!~alice@{shown}$")
+    alice.nick = "alice"
+    bob, op = b.irc("bob"), b.irc("op")
+    op.send("OPER plainop :clear-text-pw")
+    op.expect(r" 381 op :You are now an IRC operator")
+    assert knows(bob, "alice") == f"alice!~alice@{shown}"
+    knows(op, "alice")
+
+    bob.send("WHOIS alice")
+    bob.expect(r" 318 bob alice ")
+    assert any(f" 311 bob alice ~alice {shown} " in line for line in bob.skipped), bob.skipped
+    assert not [line for line in bob.skipped if "127.0.0.2" in line]
+    op.send("WHOIS alice")
+    op.expect(r" 338 op alice ~alice@127\.0\.0\.2 127\.0\.0\.2 :Actual user@host, Actual IP$")
+    op.send("WHO alice %ni")
+    op.expect(r" 354 op 127\.0\.0\.2 alice$")
+    bob.send("WHO alice %ni")
+    bob.expect(r" 354 bob 255\.255\.255\.255 alice$")
+
+    # A ban on the real address, set on B, keeps alice (on A) out.
+    irc_join(bob, "#r")
+    bob.send("MODE #r +b *!*@127.0.0.2")
+    bob.expect(r" MODE #r \+b \*!\*@127\.0\.0\.2$")
+    knows(alice, "bob")
+    relay(bob, alice)
+    alice.send("JOIN #r")
+    alice.expect(r" 474 alice #r ")
+
+
 # -- regressions ---------------------------------------------------------------------------------------------
 
 

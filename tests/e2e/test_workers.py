@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ import pytest
 
 from helpers import TIMEOUT, Client, ServerProcess
 from hubbub.config import Config
+from hubbub.core.cloaks import cloak
 from hubbub.workers import WORKER_ENV, Restarts, Supervisor, worker_db
 from redis_server import RedisServer
 
@@ -205,6 +207,31 @@ def test_workers_share_the_port_reload_and_stop_together(
     assert len(server.find_log(r"hubbub\.net: stopping \(SIGINT\)")) == 2
     assert server.log[-1].endswith("hubbub.workers: stopped"), server.log[-3:]
     assert not server.find_log(r"ERROR|unexpectedly")
+
+
+def test_every_worker_gives_an_address_the_same_cloak(
+    make_server: Start, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """Each worker has its own database: the supervisor settles the cloak secret once (in the first worker's
+    database) and hands it to them all, so one address has one cloak whichever worker it reaches."""
+    db = tmp_path / "hub.db"
+    server = make_server("--workers", "2", "--redis", redis_server.url, "--cloak", "auto", "--db", str(db))
+    pids = worker_pids(server, 2)
+    server.wait_log(r"cloak: on, with a new secret kept in the store \(for every worker\)")
+    clients = []
+    for number in range(16):
+        client = Client(server.port, source="127.0.0.2")  # IRC on the plain-text port
+        server.clients.append(client)
+        client.send(f"NICK w{number}")
+        client.send(f"USER w{number} 0 * :worker test")
+        clients.append(client)
+    hosts = {client.expect(rf" 001 w{n} :.*!~w{n}@(\S+)$").group(1) for n, client in enumerate(clients)}
+    held = holders(server.port, pids.values(), clients)
+    assert sorted(held) == sorted(pids.values()), {pid: len(c) for pid, c in held.items()}
+    with sqlite3.connect(db) as conn:
+        (secret,) = conn.execute("SELECT value FROM meta WHERE name = 'cloak_secret'").fetchone()
+    assert hosts == {cloak("127.0.0.2", secret)}
+    assert not server.find_log(r"WARNING|ERROR") and not server.find_log(re.escape(secret))
 
 
 def test_a_killed_worker_is_started_again(make_server: Start, redis_server: RedisServer) -> None:

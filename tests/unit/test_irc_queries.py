@@ -135,9 +135,12 @@ def test_whox_fields_and_token(frozen: float) -> None:
     user_of(hub, "alice").last_active = frozen
     assert alice.send("WHO #x %tcuihsnfdlaor,42") == [
         ":irc.test 354 alice 42 #x ~u 192.0.2.1 192.0.2.1 irc.test alice H@ 0 0 0 * :Real Name",
-        ":irc.test 354 alice 42 #x ~u 192.0.2.1 192.0.2.1 irc.test bob H 0 42 bobby * :Real Name",
+        # bob's address (i) is for bob and the operators only, as in ergo
+        ":irc.test 354 alice 42 #x ~u 255.255.255.255 192.0.2.1 irc.test bob H 0 42 bobby * :Real Name",
         ":irc.test 315 alice #x :End of WHO list",
     ]
+    hub.make_oper(user_of(hub, "alice"), "admin")
+    assert alice.send("WHO bob %ni")[0] == ":irc.test 354 alice 192.0.2.1 bob"
     # Only what is asked for, in the standard order whatever the order asked; a realname is always trailing.
     assert alice.send("WHO bob %na") == [
         ":irc.test 354 alice bob bobby",

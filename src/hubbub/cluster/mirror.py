@@ -83,6 +83,7 @@ def user_snapshot(user: User) -> Snapshot:
         "n": user.nick,
         "u": user.username,
         "h": user.host,
+        "ip": user.ip,  # the real address, for operators and bans here (a node before cloaking omits it)
         "r": user.realname,
         "a": user.account,
         "w": user.away,
@@ -204,6 +205,7 @@ class Mirror:
                 username=snap["u"],
                 host=snap["h"],
                 realname=snap["r"],
+                ip=snap.get("ip", ""),
             )
             client.user = user
             user.node = node
@@ -223,7 +225,7 @@ class Mirror:
                 self._unpark(old)
             hub.replica.apply_account(user, snap["a"])
             hub.replica.apply_away(user, snap["w"])
-            hub.replica.apply_profile(user, snap["u"], snap["h"], snap["r"])
+            hub.replica.apply_profile(user, snap["u"], snap["h"], snap["r"], snap.get("ip", ""))
             hub.replica.apply_user_modes(user, snap["m"], snap["o"])
         wanted = {casefold(name): (name, status) for name, status in snap["c"]}
         for room in list(user.rooms.values()):

@@ -20,6 +20,7 @@ from .kinds import (
     SECONDS,
     TEXT,
     Choice,
+    Hostname,
     Integer,
     Kind,
     Networks,
@@ -175,6 +176,47 @@ class Config:
         "chat",
         "how long a registered nickname may be used without logging in to it",
         "SECONDS",
+    )
+    #: Host cloaking (see core.cloaks): "auto" cloaks on a store this start created and on one that keeps a
+    #: secret; "on" always (a secret is generated and kept if there is none); "off" never.
+    cloak: str = _opt(
+        "auto",
+        Choice("auto", "on", "off"),
+        "chat",
+        "show a keyed hash of users' addresses instead of the addresses (auto: on for new databases and"
+        " for those that have a cloak secret)",
+        live=False,
+    )
+    #: The name after the hash: ``<hash>.<cloak_netname>``.
+    cloak_netname: str = _opt(
+        "irc", Hostname(), "chat", "the name cloaked hosts end with (<hash>.NAME)", "NAME", live=False
+    )
+    #: The cloak secret ("": the one kept in the store, generated there when needed). Every node of a
+    #: cluster must use the same one.
+    cloak_secret: str = _opt(
+        "",
+        Secret(),
+        "chat",
+        "the secret of the cloak hash (default: a random one kept in the database; a cluster's nodes must"
+        " share one)",
+        "SECRET",
+        live=False,
+    )
+    cloak_cidr_v4: int = _opt(
+        32,
+        Integer("a prefix length (0-32)", 0, 32),
+        "chat",
+        "IPv4 prefix hashed into a cloak (addresses in one such network share it)",
+        "BITS",
+        live=False,
+    )
+    cloak_cidr_v6: int = _opt(
+        64,
+        Integer("a prefix length (0-128)", 0, 128),
+        "chat",
+        "IPv6 prefix hashed into a cloak (addresses in one such network share it)",
+        "BITS",
+        live=False,
     )
     # -- IRC operators --------------------------------------------------------------------------------------
     #: IRC operators: (name, password) pairs; a password may be a scrypt hash.

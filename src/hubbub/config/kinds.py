@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
+import re
 from typing import Any
 
 from ..core.names import is_valid_room
@@ -21,6 +22,7 @@ __all__ = [
     "TEXT",
     "Choice",
     "Flag",
+    "Hostname",
     "Integer",
     "Kind",
     "Networks",
@@ -164,6 +166,24 @@ class Room(Kind):
 
     def from_toml(self, value: object) -> Any:
         if not isinstance(value, str) or not is_valid_room(value):
+            raise self.fail(value)
+        return value
+
+
+_LABEL_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
+
+
+class Hostname(Kind):
+    """A host name: dot-separated labels of letters, digits and ``-``; one label (``irc``) is enough."""
+
+    what = 'a host name such as "irc" or "users.example.net"'
+
+    def from_toml(self, value: object) -> Any:
+        if (
+            not isinstance(value, str)
+            or len(value) > 253
+            or not all(_LABEL_RE.match(label) for label in value.split("."))
+        ):
             raise self.fail(value)
         return value
 

@@ -10,10 +10,9 @@ State owned here: room membership (``rooms``, ``Room.members``, ``User.rooms``, 
 invitations, away messages and real names, and the message counters. The rest lives in one module per noun,
 each stating what it owns: ``directory`` (core.users: the users filed by nickname, the LUSERS counters),
 ``nicks`` (core.nicks: nickname rules, guest nicknames, protection timers), ``monitor`` (core.monitor),
-``whowas`` (core.whowas), ``registered`` (core.registered: registered rooms), core.rooms (entry rules and
-MODE), ``fanout`` (core.fanout) and ``replica`` (core.replica: the one way in for other nodes' changes,
-unchecked).
-"""
+``whowas`` (core.whowas), ``registered`` (core.registered: registered rooms), ``cloaks`` (core.cloaks: the
+host shown for an address), core.rooms (entry rules, MODE), ``fanout`` (core.fanout), ``replica``
+(core.replica: the one way in for other nodes' changes, unchecked)."""
 
 from __future__ import annotations
 
@@ -25,6 +24,7 @@ from typing import Any
 
 from ..store import MemoryStore, Store, StoredMessage
 from .accounts import Accounts
+from .cloaks import Cloaks
 from .errors import ChatError, Reason
 from .events import (
     AccountChange,
@@ -101,6 +101,7 @@ class Hub:
         self.accounts = Accounts(self)
         #: Server bans (K-lines), loaded from the store: see core.klines.
         self.klines = KLines(self)
+        self.cloaks = Cloaks()  # off; the App sets the secret
         #: Run a slow job (password hashing) off the loop, then ``done(result)`` on the loop. The network
         #: layer sets a thread pool; the default runs the job at once.
         self.run_blocking: Callable[[Callable[[], Any], Callable[[Any], None]], None] = _run_inline
@@ -113,9 +114,7 @@ class Hub:
         #: The other nodes of a cluster (None: this node is alone). See hubbub.cluster.
         self.cluster: Cluster | None = None
         #: Counters for the metrics endpoint: messages sent, deliveries of them, and lines written to history.
-        self.messages_in = 0
-        self.messages_out = 0
-        self.history_writes = 0
+        self.messages_in = self.messages_out = self.history_writes = 0
         for record in self.store.load_rooms():
             self.registered.restore(record)
 
@@ -165,13 +164,14 @@ class Hub:
         realname: str = "",
         account: str = "",
     ) -> User:
-        """Register a new user for ``client`` (already logged in to ``account``, if given: IRC SASL); with no
-        ``nick`` a guest nickname is chosen."""
+        """Register a new user for ``client`` at the address ``host`` (shown cloaked if cloaking is on),
+        already logged in to ``account`` if given (IRC SASL); with no ``nick`` a guest nickname is chosen."""
         if nick is None:
             nick = self.nicks.guest()
         key = self.nicks.check(nick, account=account)
+        shown = self.cloaks.host(host)
         if self.klines:
-            kline = self.klines.find(f"{nick}!{username or nick}@{host}")
+            kline = self.klines.find_address(nick, username or nick, host, shown)
             if kline is not None:
                 reason = shown_reason(kline.reason)
                 raise ChatError(Reason.K_LINED, reason, f"You are banned from this server ({reason})")
@@ -182,8 +182,9 @@ class Hub:
             client,
             mailbox,
             username=username or nick,
-            host=host,
+            host=shown,
             realname=realname or nick,
+            ip=host,
         )
         user.account = account
         self.directory.add(user)

@@ -6,10 +6,11 @@ is refused when connecting (:meth:`Hub.connect` raises ``ChatError(Reason.K_LINE
 An expired K-line is ignored, and removed from the store when it is next looked at.
 
 Masks follow ergo and ratbox: ``user@host`` (the usual form, ``*@203.0.113.*``), ``nick!user@host``, a bare
-``host`` (``*@host``: it holds a dot or a colon), or the nickname of a connected user (``*@`` their host).
+``host`` (``*@host``: it holds a dot or a colon), or the nickname of a connected user (``*@`` their address).
 They are kept canonical: ``user@host`` when the nickname part is ``*``, else ``nick!user@host``. The host
-matched is the client's address; the user part is what the client gave (IRC: ``~name``; plain text:
-``plain``). Matching is a case-insensitive glob (:func:`hubbub.wire.masks.match_mask`).
+matched is the client's address, or its cloak when cloaking is on (either matches); the user part is what the
+client gave (IRC: ``~name``; plain text: ``plain``). Matching is a case-insensitive glob
+(:func:`hubbub.wire.masks.match_mask`).
 
 Durations, as ratbox and ergo write them: a plain number is minutes (``10``), or a number with a unit
 (``30s``, ``10m``, ``2h``, ``1d``, ``1w``), or several of those (``1h30m``); ``0`` is permanent.
@@ -109,7 +110,7 @@ def shown_reason(reason: str) -> str:
 def added_notice(oper: User, record: KLineRecord, duration: float | None, killed: list[str]) -> str:
     """Log a new K-line, and return what operators are told of it (both protocols)."""
     length = f"for {format_duration(duration)}" if duration else "permanently"
-    _oper_log.info("KLINE: %s banned %s %s: %s", oper.hostmask, record.mask, length, record.reason[:200])
+    _oper_log.info("KLINE: %s banned %s %s: %s", oper.real_hostmask, record.mask, length, record.reason[:200])
     text = f"{oper.nick} added a K-line {length} on {record.mask}: {record.reason}"
     if killed:
         text += f" (disconnected: {', '.join(killed)})"
@@ -163,12 +164,20 @@ class KLines:
             self._prune()
         return None
 
+    def find_address(self, nick: str, username: str, host: str, shown: str) -> KLineRecord | None:
+        """The K-line in force on a user at the address ``host`` who shows ``shown`` (its cloak, or ``host``):
+        either hostmask may match, as in ergo."""
+        found = self.find(f"{nick}!{username}@{host}")
+        if found is None and shown != host:
+            found = self.find(f"{nick}!{username}@{shown}")
+        return found
+
     def resolve(self, mask: str) -> str:
         """The canonical mask ``mask`` stands for: a connected user's nickname becomes ``*@`` their host."""
         if "!" not in mask and "@" not in mask and "." not in mask and ":" not in mask:
             user = self.hub.find_user(mask)
             if user is not None:
-                return canonical_mask(f"*@{user.host}")
+                return canonical_mask(f"*@{user.ip}")  # the real address, not its cloak
         return canonical_mask(mask)
 
     def add(
@@ -181,7 +190,7 @@ class KLines:
         mask = self.resolve(mask)
         key = casefold(mask)
         match = _matcher(mask)
-        if match(oper.hostmask) and not myself:
+        if _hits(match, oper) and not myself:
             raise ChatError(
                 Reason.INVALID_PARAM,
                 mask,
@@ -202,7 +211,7 @@ class KLines:
         record = KLineRecord(mask, reason, oper.nick, now, expires)
         self._active[key] = (record, match)
         shown = shown_reason(reason)
-        hit = [user for user in self.hub.users.values() if match(user.hostmask) and user is not oper]
+        hit = [user for user in self.hub.users.values() if _hits(match, user) and user is not oper]
         for user in hit:
             self.hub.quit(user, "K-Lined")
             user.client.disconnect(f"K-Lined: {shown}")
@@ -223,7 +232,7 @@ class KLines:
         self._active[casefold(record.mask)] = (record, _matcher(record.mask))
         match = self._active[casefold(record.mask)][1]
         shown = shown_reason(record.reason)
-        for user in [u for u in self.hub.users.values() if not u.node and match(u.hostmask)]:
+        for user in [u for u in self.hub.users.values() if not u.node and _hits(match, u)]:
             self.hub.quit(user, "K-Lined")
             user.client.disconnect(f"K-Lined: {shown}")
 
@@ -236,6 +245,11 @@ class KLines:
             if record.expires is not None and record.expires <= current:
                 del self._active[key]
                 self.hub.store.remove_kline(record.mask)
+
+
+def _hits(match: Matcher, user: User) -> bool:
+    """Whether a K-line's mask matches ``user`` by its shown or its real hostmask."""
+    return any(match(mask) for mask in user.hostmasks)
 
 
 def _require_oper(user: User) -> None:

@@ -54,6 +54,7 @@ class User:
         "host",
         "id",
         "invites",
+        "ip",
         "key",
         "last_active",
         "mailbox",
@@ -80,6 +81,7 @@ class User:
         username: str,
         host: str,
         realname: str,
+        ip: str = "",
     ) -> None:
         self.id = uid
         self.nick = nick
@@ -91,7 +93,10 @@ class User:
         #: The connection's pending output list (fan-out appends to it directly).
         self.out: list[Queued] = mailbox.out
         self.username = username
+        #: The host others see: the address, or its cloak (see core.cloaks).
         self.host = host
+        #: The address the user connects from (a trusted proxy's word for it): K-lines, bans and operators.
+        self.ip = ip or host
         self.realname = realname
         self.rooms: dict[str, Room] = {}
         self.signon = self.last_active = time.time()
@@ -111,6 +116,18 @@ class User:
     @property
     def hostmask(self) -> str:
         return f"{self.nick}!{self.username}@{self.host}"
+
+    @property
+    def real_hostmask(self) -> str:
+        """``nick!user@address``: the hostmask with the real address, for those allowed to see it."""
+        return f"{self.nick}!{self.username}@{self.ip}"
+
+    @property
+    def hostmasks(self) -> tuple[str, ...]:
+        """Every hostmask this user answers to (bans and K-lines match any of them, as in ergo)."""
+        if self.ip == self.host:
+            return (f"{self.nick}!{self.username}@{self.host}",)
+        return (f"{self.nick}!{self.username}@{self.host}", f"{self.nick}!{self.username}@{self.ip}")
 
     def __repr__(self) -> str:
         return f"<User #{self.id} {self.nick}>"

@@ -43,7 +43,7 @@ def check_oper(
     is checked, another operator's, its answer ignored), so that neither the answer nor its time tells
     which operator names exist."""
     expected = opers.get(name)
-    who = user.hostmask
+    who = user.real_hostmask  # the log keeps real addresses
     if expected is None:
         log.warning("OPER failed: %s asked for unknown operator %r", who, name[:50])
         decoy = next((secret for secret in opers.values() if is_hash(secret)), None)

@@ -82,9 +82,9 @@ class Replica:
     def apply_realname(self, user: User, realname: str) -> None:
         self.hub.set_realname(user, realname)
 
-    def apply_profile(self, user: User, username: str, host: str, realname: str) -> None:
-        """What a snapshot says of ``user``, told to nobody."""
-        user.username, user.host, user.realname = username, host, realname
+    def apply_profile(self, user: User, username: str, host: str, realname: str, ip: str = "") -> None:
+        """What a snapshot says of ``user`` (``ip``: its real address, "": ``host``), told to nobody."""
+        user.username, user.host, user.realname, user.ip = username, host, realname, ip or host
 
     # -- rooms -------------------------------------------------------------------------------------------
 

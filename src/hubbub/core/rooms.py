@@ -54,10 +54,10 @@ def is_banned(room: Room, user: User) -> bool:
     bans = room.lists["b"]
     if not bans:
         return False
-    mask = user.hostmask
-    if not any(match_mask(entry.mask, mask) for entry in bans):
+    masks = user.hostmasks  # the cloaked and the real hostmask, as ergo matches them
+    if not any(match_mask(entry.mask, mask) for entry in bans for mask in masks):
         return False
-    return not any(match_mask(entry.mask, mask) for entry in room.lists["e"])
+    return not any(match_mask(entry.mask, mask) for entry in room.lists["e"] for mask in masks)
 
 
 def check_entry(user: User, room: Room, password: str) -> None:
@@ -68,8 +68,8 @@ def check_entry(user: User, room: Room, password: str) -> None:
     if is_banned(room, user):
         raise ChatError(Reason.BANNED, room.name, f"You are banned from {room.name}")
     if "i" in room.flags:
-        mask = user.hostmask
-        if not any(match_mask(entry.mask, mask) for entry in room.lists["I"]):
+        masks = user.hostmasks
+        if not any(match_mask(entry.mask, mask) for entry in room.lists["I"] for mask in masks):
             raise ChatError(Reason.INVITE_ONLY, room.name, f"{room.name} is invite only")
     if room.limit and len(room.members) >= room.limit:
         raise ChatError(Reason.ROOM_FULL, room.name, f"{room.name} is full")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from types import TracebackType
 
-__all__ = ["MIGRATIONS", "connect", "migrate"]
+__all__ = ["MIGRATIONS", "MetaFile", "connect", "migrate"]
 
 log = logging.getLogger("hubbub.store")
 
@@ -113,3 +114,33 @@ def migrate(conn: sqlite3.Connection) -> int:
             raise
         log.info("store: schema migrated to version %d", number + 1)
     return len(MIGRATIONS)
+
+
+class MetaFile:
+    """The ``meta`` table of a SQLite database, for a process that does not serve it (the supervisor of
+    ``serve --workers N``): opened (created and migrated if need be) and closed with ``with``."""
+
+    def __init__(self, path: str) -> None:
+        self.conn = connect(path)
+        try:
+            #: Whether this open created the database (see SqliteStore.created).
+            self.created: bool = self.conn.execute("PRAGMA user_version").fetchone()[0] == 0
+            migrate(self.conn)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def get_meta(self, name: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, name: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
+
+    def __enter__(self) -> MetaFile:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.conn.close()

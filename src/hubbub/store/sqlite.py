@@ -86,6 +86,8 @@ class SqliteStore:
         self.close_timeout = close_timeout
         self._wconn = connect(self.path)
         try:
+            #: Whether this open created the database (it had no schema yet): a new install.
+            self.created: bool = self._wconn.execute("PRAGMA user_version").fetchone()[0] == 0
             migrate(self._wconn)
             self._rconn = connect(self.path)
         except BaseException:

@@ -145,7 +145,7 @@ def cmd_kill(session: PlainSession, user: User, arg: str) -> None:
         return
     reason = reason.strip() or "No reason given"
     target = session.hub.kill(user, nick, reason)
-    log.info("KILL: %s killed %s (%s)", user.hostmask, target.hostmask, reason[:200])
+    log.info("KILL: %s killed %s (%s)", user.real_hostmask, target.real_hostmask, reason[:200])
     if target is not user:
         session.notice(f"You disconnected {target.nick} ({reason})")
 
@@ -183,7 +183,7 @@ def cmd_unkline(session: PlainSession, user: User, arg: str) -> None:
         session.error("Usage: /unkline MASK")
         return
     record = session.hub.klines.remove(user, arg.split(maxsplit=1)[0])
-    log.info("UNKLINE: %s lifted the K-line on %s", user.hostmask, record.mask)
+    log.info("UNKLINE: %s lifted the K-line on %s", user.real_hostmask, record.mask)
     tell_opers(session, user, f"{user.nick} removed the K-line on {record.mask}")
 
 

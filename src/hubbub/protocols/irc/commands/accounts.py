@@ -94,7 +94,8 @@ def log_in(session: IrcSession, account: str) -> None:
         if session.caps & Cap.ACCOUNT_NOTIFY:
             session.send(line(f":{user.hostmask} ACCOUNT {account}"))
     session.numeric(n.RPL_LOGGEDIN, hostmask(session), account, f"You are now logged in as {account}")
-    log.info("%s logged in to account %s", hostmask(session), account)
+    real = session.user.real_hostmask if session.user is not None else hostmask(session)
+    log.info("%s logged in to account %s", real, account)  # the log keeps the real address
 
 
 def log_out(session: IrcSession, user: User) -> None:

@@ -69,7 +69,7 @@ def kill(session: IrcSession, user: User, msg: Message) -> None:
     """KILL <nick> :<reason>: disconnect someone from the server (operators only)."""
     reason = msg.params[1] if len(msg.params) > 1 and msg.params[1] else "No reason given"
     target = session.hub.kill(user, msg.params[0], reason)
-    log.info("KILL: %s killed %s (%s)", user.hostmask, target.hostmask, reason[:200])
+    log.info("KILL: %s killed %s (%s)", user.real_hostmask, target.real_hostmask, reason[:200])
 
 
 @command("WALLOPS", min_params=1, oper=True)
@@ -133,7 +133,7 @@ def unkline(session: IrcSession, user: User, msg: Message) -> None:
     except ChatError as exc:
         session.server_line("NOTICE", user.nick, exc.message)
         return
-    log.info("UNKLINE: %s lifted the K-line on %s", user.hostmask, record.mask)
+    log.info("UNKLINE: %s lifted the K-line on %s", user.real_hostmask, record.mask)
     tell_opers(session, user, f"{user.nick} removed the K-line on {record.mask}")
 
 
@@ -163,7 +163,7 @@ def stats(session: IrcSession, user: User, msg: Message) -> None:
 def rehash(session: IrcSession, user: User, msg: Message) -> None:
     """REHASH: reload the server's configuration file (operators only)."""
     ok, why = session.hub.rehash()
-    log.log(logging.INFO if ok else logging.WARNING, "REHASH by %s: %s", user.hostmask, why)
+    log.log(logging.INFO if ok else logging.WARNING, "REHASH by %s: %s", user.real_hostmask, why)
     if ok:
         session.numeric(n.RPL_REHASHING, CONFIG_NAME, "Rehashing")
         session.server_line("NOTICE", user.nick, why)

@@ -59,13 +59,16 @@ def _param(host: str) -> str:
     return "0" + host if host[:1] == ":" else host
 
 
-def _ip_of(host: str) -> str:
-    """The IP address a user connects from, when its host is one (WHOX ``i``)."""
+def _ip_of(viewer: User, target: User) -> str:
+    """WHOX ``i``: the address ``target`` connects from, shown to itself and to operators only (as in ergo:
+    255.255.255.255 to the others, and when it is no IP address)."""
+    if viewer is not target and not _is_oper(viewer):
+        return "255.255.255.255"
     try:
-        ipaddress.ip_address(host)
+        ipaddress.ip_address(target.ip)
     except ValueError:
         return "255.255.255.255"
-    return _param(host)
+    return _param(target.ip)
 
 
 def _is_oper(user: User) -> bool:
@@ -174,7 +177,14 @@ def _who_line(session: IrcSession, room: Room | None, target: User, multi: bool)
 
 
 def _whox_line(
-    session: IrcSession, room: Room | None, target: User, multi: bool, fields: str, token: str, now: float
+    session: IrcSession,
+    viewer: User,
+    room: Room | None,
+    target: User,
+    multi: bool,
+    fields: str,
+    token: str,
+    now: float,
 ) -> bytes:
     server = session.options.server_name
     params: list[str] = []
@@ -188,7 +198,7 @@ def _whox_line(
         elif field == "u":
             params.append(target.username)
         elif field == "i":
-            params.append(_ip_of(target.host))
+            params.append(_ip_of(viewer, target))
         elif field == "h":
             params.append(_param(target.host))
         elif field == "s":
@@ -252,7 +262,7 @@ def who(session: IrcSession, user: User, msg: Message) -> None:
         out = [_who_line(session, room, target, multi) for room, target in found]
     else:
         now = time.time()
-        out = [_whox_line(session, room, target, multi, whox, token, now) for room, target in found]
+        out = [_whox_line(session, user, room, target, multi, whox, token, now) for room, target in found]
     if out:
         session.send(b"".join(out))
     session.numeric(n.RPL_ENDOFWHO, mask, "End of WHO list")
@@ -282,9 +292,10 @@ def _send_whois(session: IrcSession, viewer: User, target: User) -> None:
     session.numeric(n.RPL_WHOISSERVER, nick, options.server_name, SERVER_INFO)
     if _is_oper(target):
         session.numeric(n.RPL_WHOISOPERATOR, nick, "is an IRC operator")
-    if viewer is target or _is_oper(viewer):
+    if viewer is target or _is_oper(viewer):  # the real address, as ergo shows it (not the cloak)
+        real = _param(target.ip)
         session.numeric(
-            n.RPL_WHOISACTUALLY, nick, f"{target.username}@{host}", host, "Actual user@host, Actual IP"
+            n.RPL_WHOISACTUALLY, nick, f"{target.username}@{real}", real, "Actual user@host, Actual IP"
         )
         session.numeric(n.RPL_WHOISMODES, nick, "is using modes +" + "".join(sorted(target.modes)))
     if target.account:

@@ -159,7 +159,8 @@ def refused_before_registration(session: IrcSession) -> str:
     hub = session.hub
     if hub.klines:
         host = session.link.peer_host
-        record = hub.klines.find(f"{session.nick or '*'}!{session.username or '*'}@{host}")
+        nick, username = session.nick or "*", session.username or "*"
+        record = hub.klines.find_address(nick, username, host, hub.cloaks.host(host))
         if record is not None:
             _close_klined(session, shown_reason(record.reason))
             return "K-Lined"
