@@ -255,6 +255,29 @@ class Config:
         "time a started line may stay incomplete before the client is disconnected (an idle one stays)",
         "SECONDS",
     )
+    #: TCP keepalive on every client socket: seconds of silence before the first probe, seconds between
+    #: probes, and unanswered probes after which the kernel drops the connection (a dead peer is found).
+    keepalive_idle: int = _opt(
+        60,
+        Integer("a whole number of seconds (1-32767)", 1, 32767),
+        "timeouts",
+        "TCP keepalive: silence after which a client's socket is probed (new connections)",
+        "SECONDS",
+    )
+    keepalive_interval: int = _opt(
+        15,
+        Integer("a whole number of seconds (1-32767)", 1, 32767),
+        "timeouts",
+        "TCP keepalive: time between two probes (new connections)",
+        "SECONDS",
+    )
+    keepalive_count: int = _opt(
+        4,
+        Integer("a number of probes (1-127)", 1, 127),
+        "timeouts",
+        "TCP keepalive: unanswered probes after which the connection is dropped (new connections)",
+        "N",
+    )
     #: Seconds the plain-text port waits for a client to speak IRC before greeting it as a person.
     sniff_delay: float = _opt(
         0.25,
