@@ -385,6 +385,15 @@ class Config:
     register_window: float = _opt(
         600.0, SECONDS, "limits", "the window of --register-per-address and --register-global", "SECONDS"
     )
+    #: Days after which an account nobody logged in to is removed, with its settings, the registration of
+    #: the rooms it founded and its private history (0: never). Fractions of a day are allowed.
+    account_expire: float = _opt(
+        0.0,
+        Number("0 or a positive number of days", zero=True),
+        "limits",
+        "remove accounts nobody logged in to for this many days (0: never)",
+        "DAYS",
+    )
     # -- flood control (fake lag, then "Excess Flood") ------------------------------------------------------
     flood_control: bool = _opt(True, FLAG, "flood", "slow down, then disconnect, clients that send too fast")
     #: Lines a client may send per second on average, and in a burst.
