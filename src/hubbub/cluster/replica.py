@@ -132,8 +132,10 @@ class ReplicatedStore:
 
     def _on_account(self, p: list[Any]) -> None:
         if p[3] is None:  # expired on another node
-            if self.inner.delete_account(p[2]) and self.hub is not None:
-                self.hub.accounts.expiry.removed_elsewhere(p[2])
+            if self.inner.delete_account(p[2]):
+                log.info("cluster: account %s expired on node %s", p[2], p[1])
+                if self.hub is not None:
+                    self.hub.accounts.expiry.removed_elsewhere(p[2])
             return
         self._apply_account(p[2], p[3])
 
