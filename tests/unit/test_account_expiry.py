@@ -4,10 +4,13 @@ the protection of its nickname) and what it spares (an account in use, a recent 
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 
 import pytest
 
+from hubbub.cluster.replica import ReplicatedStore
 from hubbub.core.expiry import SWEEP_BATCH, TOUCH_EVERY
 from hubbub.core.hub import Hub, HubLimits
 from hubbub.core.model import Room
@@ -137,3 +140,78 @@ def test_a_sweep_removes_a_batch_at_a_time() -> None:
     assert hub.accounts.expiry.sweep() == SWEEP_BATCH
     assert hub.accounts.expiry.sweep() == 5
     assert hub.store.all_accounts() == {}
+
+
+# -- the cluster's shared accounts ---------------------------------------------------------------------------
+
+
+class SharedTables:
+    """The part of the Redis transport a ReplicatedStore writes accounts through."""
+
+    prefix = "hb"
+    name = "B~1"
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, bytes]] = {}
+
+    def shared_put(self, table: str, field: str, value: bytes) -> None:
+        self.tables.setdefault(table, {})[field] = value
+
+    def shared_drop(self, table: str, field: str) -> None:
+        self.tables.get(table, {}).pop(field, None)
+
+    def history(self, msg: StoredMessage) -> None:
+        """A message into the shared stream (not needed here)."""
+
+
+def replicated() -> tuple[ReplicatedStore, SharedTables]:
+    shared = SharedTables()
+    return ReplicatedStore(MemoryStore(), shared), shared  # type: ignore[arg-type]
+
+
+def entry(last_login: float | None = None) -> dict[str, object]:
+    data: dict[str, object] = {"name": "Bob", "hash": "h", "created": 10.0, "settings": {}}
+    if last_login is not None:
+        data["last_login"] = last_login
+    return data
+
+
+def test_the_latest_login_wins_across_nodes() -> None:
+    store, shared = replicated()
+    store._apply_account("bob", entry(500.0))
+    assert store.get_account("bob").last_login == 500.0  # type: ignore[union-attr]
+    store._apply_account("bob", entry(300.0))  # an older announcement never sets it back
+    assert store.get_account("bob").last_login == 500.0  # type: ignore[union-attr]
+    store.touch_account("bob", 900.0)  # a login here goes out
+    assert json.loads(shared.tables["accounts"]["bob"])["last_login"] == 900.0
+
+
+def test_a_shared_entry_from_before_counts_as_logged_in_at_the_upgrade() -> None:
+    store, shared = replicated()
+    store.inner.create_account("bob", "Bob", "h", 10.0)
+    store.inner.touch_account("bob", 777.0)  # when this node's database was migrated
+    store._apply_account("bob", entry())
+    assert store.get_account("bob").last_login == 777.0  # type: ignore[union-attr]
+    assert json.loads(shared.tables["accounts"]["bob"])["last_login"] == 777.0  # written back, once
+    fresh, fresh_shared = replicated()  # a node with no copy of its own: now
+    before = time.time()
+    fresh._apply_account("bob", entry())
+    assert fresh.get_account("bob").last_login >= before  # type: ignore[union-attr]
+    assert "last_login" in json.loads(fresh_shared.tables["accounts"]["bob"])
+
+
+def test_an_account_expired_on_another_node_goes_here_with_its_private_history() -> None:
+    hub, _clock = hub_with(30)
+    store, shared = replicated()
+    hub.store = store
+    store.hub = hub
+    store._apply_account("bob", entry(500.0))
+    private(hub, "bob", "carol", "p1")
+    squatter, _ = connect(hub, "bob")
+    assert squatter in hub.nicks.grace
+    store._on_account(["ACC", "A~1", "bob", None])
+    assert store.get_account("bob") is None
+    assert store.latest("a:bob a:carol", 10) == []
+    assert squatter not in hub.nicks.grace
+    store.delete_account("carol")  # expired here: announced
+    assert "carol" not in shared.tables.get("accounts", {})

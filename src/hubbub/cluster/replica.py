@@ -140,15 +140,21 @@ class ReplicatedStore:
         self._apply_account(p[2], p[3])
 
     def _apply_account(self, key: str, data: dict[str, Any]) -> None:
-        # An entry written before logins were recorded counts as logged in to now, as the migration of an
-        # older database does: no account expires because of the upgrade.
-        last_login = data.get("last_login") or time.time()
-        account = Account(data["name"], data["hash"], data["created"], dict(data["settings"]), last_login)
         mine = self.inner.get_account(key)
+        last_login: float = data.get("last_login") or 0.0
+        # An entry written before logins were recorded counts as logged in to at the upgrade (this node's
+        # copy tells when, as the migration of its database set it; else now): no account expires because
+        # of the upgrade, and the shared entry is given that time, once.
+        upgrade = not last_login
+        if upgrade:
+            last_login = mine.last_login if mine is not None else time.time()
+        account = Account(data["name"], data["hash"], data["created"], dict(data["settings"]), last_login)
         if mine is not None and mine.last_login > account.last_login:  # the latest login wins
             account = dataclasses.replace(account, last_login=mine.last_login)
         if mine != account or mine.last_login != account.last_login:
             self.inner.put_account(key, account)
+        if upgrade:
+            self._account_changed(key)
 
     def _on_room(self, p: list[Any]) -> None:
         if p[3] is None:
