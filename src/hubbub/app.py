@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config, ConfigError, options
 from .core.cloaks import Cloaks, settle
+from .core.expiry import SWEEP_BATCH
 from .core.hub import Hub, HubLimits
 from .net.output import OutputScheduler
 from .net.server import Server
@@ -62,6 +63,7 @@ def hub_limits(config: Config, base: HubLimits | None = None) -> HubLimits:
         register_per_address=config.register_per_address,
         register_global=config.register_global,
         register_window=config.register_window,
+        account_expire=config.account_expire * 86400.0,
     )
 
 
@@ -109,6 +111,8 @@ class App:
         #: The metrics endpoint (None: off); hubbub.metrics is imported only when it is configured.
         self.metrics: Metrics | None = None
         self._stop = asyncio.Event()
+        #: The next sweep of expired accounts (--account-expire; see core.expiry).
+        self._sweep_timer: asyncio.Handle | None = None
 
         plain = PlainOptions(
             max_line=config.max_line,
@@ -242,6 +246,12 @@ class App:
 
             store = self.hub.store
             await self.transport.start(self.cluster, store if isinstance(store, ReplicatedStore) else None)
+            # Users logged in on other nodes are known once every node has been heard from: no account
+            # they use may expire before.
+            self._sweep_timer = self.loop.call_later(2 * config.node_timeout, self._sweep_accounts)
+        else:
+            self._sweep_accounts()  # before anyone connects: the expired names are free from the start
+        self.on_reload.append(self._sweep_again)
         await self.server.start()
         # IRCv3 sts: plain-text connections are told the port (the bound one, also when it was 0), TLS ones
         # the duration (which a reload may change).
@@ -265,6 +275,24 @@ class App:
         self.irc_options.sts_duration = config.sts_duration
         if config.sts_duration > 0 and not self.irc_options.sts_port:
             log.warning("--sts-duration needs --irc-tls-port (or --tls-port): sts is not advertised")
+
+    def _sweep_accounts(self) -> None:
+        """Remove the accounts nobody logged in to for --account-expire, then schedule the next sweep (at
+        once, the loop serving clients in between, if one sweep's batch was not enough)."""
+        expiry = self.hub.accounts.expiry
+        try:
+            removed = expiry.sweep()
+        except Exception:
+            log.exception("internal error expiring accounts")
+            removed = 0
+        delay = 0.0 if removed >= SWEEP_BATCH else expiry.interval
+        self._sweep_timer = self.loop.call_later(delay, self._sweep_accounts)
+
+    def _sweep_again(self, config: Config) -> None:
+        """A reload may have changed --account-expire: sweep with it now (in a cluster, as planned)."""
+        if self.cluster is None and self._sweep_timer is not None:
+            self._sweep_timer.cancel()
+            self._sweep_timer = self.loop.call_soon(self._sweep_accounts)
 
     def _run_blocking(self, job: Callable[[], Any], done: Callable[[Any], None]) -> None:
         """Run ``job`` on a worker thread, then ``done(result)`` on the loop (errors are logged)."""
@@ -380,6 +408,8 @@ class App:
         await self.shutdown()
 
     async def shutdown(self) -> None:
+        if self._sweep_timer is not None:
+            self._sweep_timer.cancel()
         self.server.close_listeners()
         if self.metrics is not None:
             self.metrics.close()

@@ -139,6 +139,11 @@ class ServerCollector:
         yield CounterMetricFamily(
             "hubbub_history_writes", "Messages written to the history", value=hub.history_writes
         )
+        yield CounterMetricFamily(
+            "hubbub_accounts_expired",
+            "Accounts removed because nobody logged in to them (--account-expire)",
+            value=hub.accounts.expiry.expired,
+        )
         node, transport = app.cluster, app.transport
         if node is not None and transport is not None:
             yield GaugeMetricFamily(

@@ -1023,3 +1023,30 @@ def test_a_websocket_user_on_one_node_chats_with_an_irc_user_on_another(cluster:
     web.expect(r"^:bob!~bob@127\.0\.0\.1 PRIVMSG #room :hello from B$")
     web.close()
     bob.expect(r"^:webby!\S+ QUIT :")
+
+
+def test_an_account_expired_on_one_node_is_gone_on_the_others_and_one_in_use_elsewhere_stays(
+    cluster: Cluster,
+) -> None:
+    # A expires accounts idle for about 4.3 s (its first sweep once it has heard from B); B never would.
+    a = cluster.node("A", "--account-expire", "0.00005", "--node-timeout", "1")
+    b = cluster.node("B", "--node-timeout", "1")
+    alice = b.connect("alice")
+    alice.send("/register correct-horse")
+    alice.expect(r"^\* You registered the account alice and are logged in\.")
+    dave = b.connect("dave")
+    dave.send("/register correct-horse")
+    dave.expect(r"^\* You registered the account dave and are logged in\.")
+    dave.send("/quit")
+    dave.wait_eof()
+    a.wait_log(r"account dave expired: not logged in to since")
+    b.wait_log(r"cluster: account dave expired on node A")
+    # Alice is logged in on B: A never expires her account (it sees her there), older than Dave's though.
+    assert not a.find_log("account alice expired")
+    again = b.connect("dave")
+    again.send("/login correct-horse")
+    again.expect(r"^! Login failed: wrong password, or no account named dave$")
+    assert not [line for line in again.seen if "is registered" in line]
+    other = a.connect("someone")
+    other.send("/login alice correct-horse")
+    other.expect(r"^\* You are logged in as alice$")

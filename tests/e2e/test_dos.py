@@ -3,7 +3,9 @@ answers as before where it matters (MONITOR, LIST, /rooms) and dead or drip-fed 
 
 from __future__ import annotations
 
+import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -130,6 +132,41 @@ def test_every_accepted_socket_has_tcp_keepalive(irc_server: ServerProcess) -> N
             lines = _server_side_timers(port)
         assert len(lines) == 1, lines
         assert "timer:(keepalive," in lines[0], lines
+
+
+def _keepalive_timer(port: int) -> str:
+    """The keepalive timer ``ss`` shows on the one server-side connection of ``port`` (``keepalive,59sec,0``),
+    once the server's last bytes are acknowledged (until then ss shows the retransmission timer)."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        lines = _server_side_timers(port)
+        timer = re.search(r"timer:\((keepalive,[^)]*)\)", "".join(lines))
+        if timer is not None or time.monotonic() > deadline:
+            break
+    assert len(lines) == 1 and timer is not None, lines
+    return timer.group(1)
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
+def test_keepalive_timings_are_settings_and_a_reload_applies_them_to_new_connections(
+    make_server: Callable[..., ServerProcess], tmp_path: Path
+) -> None:
+    config = tmp_path / "hubbub.toml"
+    config.write_text("[timeouts]\nkeepalive_idle = 3000\nkeepalive_interval = 20\nkeepalive_count = 3\n")
+    server = make_server("--config", str(config))
+    first = server.connect("alice")
+    first.sync()
+    # Default 60 s: the first probe is due within a minute. 3000 s: in about 50 minutes.
+    assert re.match(r"keepalive,(49|50)min", _keepalive_timer(server.port))
+    aside = tmp_path / "hubbub.new"
+    aside.write_text("[timeouts]\nkeepalive_idle = 7200\n")
+    aside.replace(config)
+    server.proc.send_signal(signal.SIGHUP)
+    server.wait_log(r"SIGHUP: configuration reloaded: changed keepalive_idle, keepalive_interval")
+    first.close()
+    second = server.connect("bob")
+    second.sync()
+    assert re.match(r"keepalive,(119|120)min", _keepalive_timer(server.port))
 
 
 def test_a_line_left_unfinished_closes_the_connection_and_idle_people_stay(

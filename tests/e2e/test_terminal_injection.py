@@ -83,6 +83,53 @@ def test_masks_and_keys_with_control_or_format_characters_are_refused(server: Se
     assert_clean(watcher)
 
 
+#: Look-alikes beyond Latin, Greek and Cyrillic: fullwidth and mathematical letters, the Kelvin sign, and
+#: mixes of scripts not written together (Latin and Hebrew, Latin with an Arabic-Indic digit, Korean with
+#: Japanese kana).
+LOOK_ALIKE_ROOMS = (
+    "#\uff4c\uff4f\uff42\uff42\uff59",
+    "#\U0001d425obby",
+    "#\u212aitchen",
+    "#\u05e2\u05d1\u05e8\u05d9\u05ea-chat",
+    "#lobby\u0663",
+    "#\ud55c\uad6d\u3072\u3089",
+)
+#: Accepted: one script, or scripts written together (Japanese, Chinese with Bopomofo, Korean, with Latin).
+GOOD_ROOMS = (
+    "#caf\u00e9",
+    "#\u05e2\u05d1\u05e8\u05d9\u05ea",
+    "#\u65e5\u672c\u8a9echat",
+    "#\u3072\u3089\u30ab\u30bf\u6f22\u5b57",
+    "#\ud55c\uad6d\uc5b4-chat",
+    "#\u0627\u0644\u0639\u0631\u0628\u064a\u0629\u0661",
+)
+
+
+@pytest.mark.parametrize("name", LOOK_ALIKE_ROOMS)
+def test_look_alike_room_names_of_any_script_are_refused_to_both_protocols(
+    server: ServerProcess, name: str
+) -> None:
+    irc = server.irc("ircuser")
+    irc.send(f"JOIN {name}")
+    irc.expect(r"^:\S+ (479|403) ircuser ")
+    plain = server.connect("plainuser")
+    plain.send(f"/join {name}")
+    plain.expect(r"^! Invalid room name .*look-alike letters or mixed scripts$")
+    plain.send("/rooms")
+    plain.expect(r"^\* 1 room:$")
+    plain.expect_next(r"^\*   #lobby ")
+
+
+def test_room_names_of_one_script_or_of_scripts_written_together_are_accepted(server: ServerProcess) -> None:
+    irc = server.irc("ircuser")
+    plain = server.connect("plainuser")
+    for name in GOOD_ROOMS:
+        irc.send(f"JOIN {name}")
+        irc.expect(rf"^:ircuser!\S+ JOIN {re.escape(name)}$")
+        plain.send(f"/join {name}")
+        plain.expect(rf"^\* You are in {re.escape(name)}")
+
+
 @pytest.mark.parametrize("name", BAD_ROOMS)
 def test_unsafe_and_look_alike_room_names_are_refused_to_both_protocols(
     server: ServerProcess, name: str

@@ -31,3 +31,15 @@ def test_keepalive_leaves_other_sockets_alone() -> None:
     with left, right:
         assert not enable_keepalive(left)
     assert not enable_keepalive(None)
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_KEEPIDLE"), reason="no TCP_KEEPIDLE on this platform")
+def test_keepalive_takes_the_timings_it_is_given() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        accepted, _ = listener.accept()
+    with client, accepted:
+        assert enable_keepalive(accepted, 300, 7, 9)
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 300
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 7
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 9

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time as _time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -444,8 +445,8 @@ def test_put_account_inserts_or_replaces_exactly(h: Harness) -> None:
     if h.kind == "sqlite":
         with sqlite3.connect(h.path) as conn:
             assert conn.execute("SELECT * FROM accounts ORDER BY key").fetchall() == [
-                ("alice", "ALICE", "hash2", 150.0),
-                ("bob", "Bob", "hb", 200.0),
+                ("alice", "ALICE", "hash2", 150.0, 150.0),  # last login: never given, the creation
+                ("bob", "Bob", "hb", 200.0, 200.0),
             ]
             assert conn.execute("SELECT * FROM account_settings ORDER BY key, setting").fetchall() == [
                 ("alice", "email", "a@example.org"),
@@ -725,9 +726,118 @@ def test_a_version_2_database_migrates_and_keeps_its_data(tmp_path: Path) -> Non
     finally:
         store.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),) == (3,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),) == (4,)
         assert conn.execute("SELECT name, value FROM meta").fetchall() == [("stream", "42-0")]
     conn.close()
+
+
+def test_a_version_3_database_migrates_keeps_its_data_and_its_accounts_count_as_logged_in_now(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v3.db"
+    store = SqliteStore(path)  # what a version 3 store holds, written by the store itself
+    store.create_account("alice", "Alice", "hash", 1.0)
+    store.set_account_setting("alice", "lang", "fr")
+    store.create_account("bob", "Bob", "hb", 2.0)
+    fill(store, 3)
+    store.append(message("a:alice a:bob", "p1", 5.0, "a private word", parties=("a:alice", "a:bob")))
+    store.save_room(RoomRecord("#room", "#Room", "alice", 3.0, topic="kept"))
+    store.add_kline("*@x", "r", "op", 1.0, None)
+    store.set_meta("stream", "42-0")
+    store.close()
+    with sqlite3.connect(path) as conn:  # back to the schema before last_login, as version 3 had it
+        conn.execute("ALTER TABLE accounts DROP COLUMN last_login")
+        conn.execute("PRAGMA user_version = 3")
+    conn.close()
+    before = _time.time()
+    again = SqliteStore(path)
+    after = _time.time()
+    try:
+        assert again.all_accounts() == {
+            "alice": Account("Alice", "hash", 1.0, {"lang": "fr"}),
+            "bob": Account("Bob", "hb", 2.0, {}),
+        }
+        for account in again.all_accounts().values():  # logged in to at the upgrade: none expires of it
+            assert before - 1 <= account.last_login <= after + 1
+        assert again.idle_accounts(before - 1) == []
+        assert ids(again.latest("#room", 10)) == ["m0", "m1", "m2"]
+        assert ids(again.latest("a:alice a:bob", 10)) == ["p1"]
+        assert ids(again.search("a:alice a:bob", "private", 10)) == ["p1"]
+        assert again.targets([], "a:bob", 0.0, 10.0, 10) == [("a:alice a:bob", 5.0)]
+        assert [record.topic for record in again.load_rooms()] == ["kept"]
+        assert again.load_klines() == [KLineRecord("*@x", "r", "op", 1.0, None)]
+        assert again.get_meta("stream") == "42-0"
+    finally:
+        again.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),) == (4,)
+    conn.close()
+
+
+def test_a_version_3_schema_built_from_its_migrations_upgrades(tmp_path: Path) -> None:
+    path = tmp_path / "v3.db"
+    with sqlite3.connect(path) as conn:  # the schema exactly as the first three migrations made it
+        conn.executescript(MIGRATIONS[0] + MIGRATIONS[1] + MIGRATIONS[2])
+        conn.execute("PRAGMA user_version = 3")
+        conn.execute("INSERT INTO accounts VALUES ('alice', 'Alice', 'hash', 1.0)")
+    conn.close()
+    store = SqliteStore(path)
+    try:
+        account = store.get_account("alice")
+        assert account == Account("Alice", "hash", 1.0, {})
+        assert account is not None and account.last_login > 1.0
+    finally:
+        store.close()
+
+
+def test_logins_are_recorded_and_idle_accounts_found(h: Harness) -> None:
+    h.store.create_account("alice", "Alice", "ha", 100.0)
+    h.store.create_account("bob", "Bob", "hb", 200.0)
+    assert h.store.get_account("alice").last_login == 100.0  # type: ignore[union-attr]
+    assert sorted(h.store.idle_accounts(150.0)) == ["alice"]
+    h.store.touch_account("alice", 300.0)
+    h.store.touch_account("nobody", 300.0)  # nothing
+    assert h.store.get_account("alice").last_login == 300.0  # type: ignore[union-attr]
+    assert h.store.get_account("nobody") is None
+    assert h.store.idle_accounts(250.0) == ["bob"]
+    h.store.set_account_setting("bob", "lang", "fr")
+    assert h.store.delete_account("bob")
+    assert not h.store.delete_account("bob")
+    assert h.store.get_account("bob") is None
+    assert h.store.idle_accounts(1000.0) == ["alice"]
+    assert h.store.create_account("bob", "BOB", "new", 400.0)  # the name is free again, without settings
+    assert h.store.get_account("bob") == Account("BOB", "new", 400.0, {})
+    if h.kind == "sqlite":
+        h.store.close()
+        h.store = h.open()
+        assert h.store.get_account("alice").last_login == 300.0  # type: ignore[union-attr]
+        assert h.store.get_account("bob") == Account("BOB", "new", 400.0, {})
+
+
+def test_forget_party_removes_its_private_conversations_for_both_sides(h: Harness) -> None:
+    ab, bc = "a:alice a:bob", "a:bob a:carol"
+    h.store.append(message(ab, "p1", 1.0, "secret one", parties=("a:alice", "a:bob")))
+    h.store.append(message(bc, "p2", 2.0, "secret two", parties=("a:bob", "a:carol")))
+    h.store.append(message("#room", "r1", 3.0, "secret in a room"))
+    h.store.append(message("a:alice a:carol", "p3", 4.0, "secret three", parties=("a:alice", "a:carol")))
+    assert h.store.forget_party("a:bob") == 2
+    assert h.store.forget_party("a:bob") == 0
+    for store_now in (h.store, None):
+        if store_now is None:
+            if h.kind == "memory":
+                break
+            h.store.close()
+            h.store = h.open()
+        assert h.store.latest(ab, 10) == [] and h.store.latest(bc, 10) == []
+        assert h.store.search(ab, "secret", 10) == []
+        assert h.store.targets([], "a:bob", 0.0, 10.0, 10) == []
+        assert h.store.targets([], "a:carol", 0.0, 10.0, 10) == [("a:alice a:carol", 4.0)]
+        assert ids(h.store.latest("#room", 10)) == ["r1"]
+        assert ids(h.store.search("a:alice a:carol", "secret", 10)) == ["p3"]
+    # A new conversation under the same key starts empty.
+    h.store.append(message(ab, "p4", 5.0, "a new secret", parties=("a:alice", "a:bob")))
+    assert ids(h.store.latest(ab, 10)) == ["p4"]
+    assert ids(h.store.search(ab, "secret", 10)) == ["p4"]
 
 
 def test_replicated_accounts_meta_and_msgids_survive_reopening(tmp_path: Path) -> None:

@@ -70,6 +70,41 @@ def test_single_script_room_names_are_valid(name: str) -> None:
     assert is_valid_room(name)
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "#\uff4c\uff4f\uff42\uff42\uff59",  # fullwidth
+        "#\U0001d425obby",  # mathematical bold
+        "#\u212aitchen",  # the Kelvin sign
+        "#\ufb01sh",  # a ligature
+        "#a\u00b2",  # a superscript
+        "#\u05e2\u05d1\u05e8\u05d9\u05ea-chat",  # Hebrew and Latin
+        "#lobby\u0663",  # an Arabic-Indic digit
+        "#\ud55c\uad6d\u3072\u3089",  # Hangul and Hiragana
+        "#\u0e44\u0e17\u0e22\u03b1",  # Thai and Greek
+    ],
+)
+def test_look_alike_and_mixed_script_room_names_of_any_script_are_invalid(name: str) -> None:
+    assert not is_valid_room(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "#caf\u0065\u0301",  # a combining accent (inherited: no script of its own)
+        "#\u65e5\u672c\u8a9echat",  # Japanese and Latin
+        "#\u3072\u3089\u30ab\u30bf\u6f22\u5b57",  # Hiragana, Katakana, Han
+        "#\u3105\u3106\u4e2d\u6587",  # Bopomofo and Han
+        "#\ud55c\uad6d\uc5b4-chat",  # Hangul and Latin
+        "#\u0627\u0644\u0639\u0631\u0628\u064a\u0629\u0661",  # Arabic with an Arabic-Indic digit
+        "#\u0939\u093f\u0928\u094d\u0926\u0940",  # Devanagari with its vowel signs
+        "#lobby\u2615",  # a symbol: no script
+    ],
+)
+def test_room_names_of_one_script_or_of_scripts_written_together_are_valid(name: str) -> None:
+    assert is_valid_room(name)
+
+
 def test_mixed_scripts() -> None:
     assert is_mixed_script("l\u043ebby") and is_mixed_script("\u03b1a") and is_mixed_script("\u03b1\u0430")
     assert (
@@ -101,3 +136,12 @@ def test_rendered_lines_hold_no_control_but_their_ends(texts: list[str]) -> None
     assert data.count(b"\r\n") == len(texts)
     body = data.replace(b"\r\n", b"")
     assert is_safe(body.decode("utf-8", "replace"))
+
+
+@given(st.text(max_size=64))
+def test_a_valid_room_name_has_one_script_and_no_compatibility_letter(text: str) -> None:
+    name = "#" + text
+    if is_valid_room(name):
+        assert not is_mixed_script(name)
+        assert all(unicodedata.normalize("NFKC", c) == c for c in name)
+        assert not has_unsafe_chars(name)

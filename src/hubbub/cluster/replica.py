@@ -18,6 +18,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -130,12 +131,30 @@ class ReplicatedStore:
         self._publish(["ACC", self.transport.name, key, data])
 
     def _on_account(self, p: list[Any]) -> None:
+        if p[3] is None:  # expired on another node
+            if self.inner.delete_account(p[2]):
+                log.info("cluster: account %s expired on node %s", p[2], p[1])
+                if self.hub is not None:
+                    self.hub.accounts.expiry.removed_elsewhere(p[2])
+            return
         self._apply_account(p[2], p[3])
 
     def _apply_account(self, key: str, data: dict[str, Any]) -> None:
-        account = Account(data["name"], data["hash"], data["created"], dict(data["settings"]))
-        if self.inner.get_account(key) != account:
+        mine = self.inner.get_account(key)
+        last_login: float = data.get("last_login") or 0.0
+        # An entry written before logins were recorded counts as logged in to at the upgrade (this node's
+        # copy tells when, as the migration of its database set it; else now): no account expires because
+        # of the upgrade, and the shared entry is given that time, once.
+        upgrade = not last_login
+        if upgrade:
+            last_login = mine.last_login if mine is not None else time.time()
+        account = Account(data["name"], data["hash"], data["created"], dict(data["settings"]), last_login)
+        if mine is not None and mine.last_login > account.last_login:  # the latest login wins
+            account = dataclasses.replace(account, last_login=mine.last_login)
+        if mine != account or mine.last_login != account.last_login:
             self.inner.put_account(key, account)
+        if upgrade:
+            self._account_changed(key)
 
     def _on_room(self, p: list[Any]) -> None:
         if p[3] is None:
@@ -226,6 +245,23 @@ class ReplicatedStore:
     def all_accounts(self) -> dict[str, Account]:
         return self.inner.all_accounts()
 
+    def touch_account(self, key: str, when: float) -> None:
+        self.inner.touch_account(key, when)
+        self._account_changed(key)
+
+    def idle_accounts(self, before: float) -> list[str]:
+        return self.inner.idle_accounts(before)
+
+    def delete_account(self, key: str) -> bool:
+        found = self.inner.delete_account(key)
+        self.transport.shared_drop("accounts", key)
+        self._publish(["ACC", self.transport.name, key, None])
+        return found
+
+    def forget_party(self, party: str) -> int:
+        """Every node forgets the conversations in its own store (a deleted account is announced)."""
+        return self.inner.forget_party(party)
+
     def save_room(self, record: RoomRecord) -> None:
         self.inner.save_room(record)
         data = list(dataclasses.astuple(record))
@@ -274,6 +310,7 @@ def _account_json(account: Account) -> dict[str, Any]:
         "hash": account.password_hash,
         "created": account.created,
         "settings": dict(account.settings),
+        "last_login": account.last_login,
     }
 
 

@@ -297,6 +297,29 @@ class Config:
         "time a started line may stay incomplete before the client is disconnected (an idle one stays)",
         "SECONDS",
     )
+    #: TCP keepalive on every client socket: seconds of silence before the first probe, seconds between
+    #: probes, and unanswered probes after which the kernel drops the connection (a dead peer is found).
+    keepalive_idle: int = _opt(
+        60,
+        Integer("a whole number of seconds (1-32767)", 1, 32767),
+        "timeouts",
+        "TCP keepalive: silence after which a client's socket is probed (new connections)",
+        "SECONDS",
+    )
+    keepalive_interval: int = _opt(
+        15,
+        Integer("a whole number of seconds (1-32767)", 1, 32767),
+        "timeouts",
+        "TCP keepalive: time between two probes (new connections)",
+        "SECONDS",
+    )
+    keepalive_count: int = _opt(
+        4,
+        Integer("a number of probes (1-127)", 1, 127),
+        "timeouts",
+        "TCP keepalive: unanswered probes after which the connection is dropped (new connections)",
+        "N",
+    )
     #: Seconds the plain-text port waits for a client to speak IRC before greeting it as a person.
     sniff_delay: float = _opt(
         0.25,
@@ -403,6 +426,15 @@ class Config:
     )
     register_window: float = _opt(
         600.0, SECONDS, "limits", "the window of --register-per-address and --register-global", "SECONDS"
+    )
+    #: Days after which an account nobody logged in to is removed, with its settings, the registration of
+    #: the rooms it founded and its private history (0: never). Fractions of a day are allowed.
+    account_expire: float = _opt(
+        0.0,
+        Number("0 or a positive number of days", zero=True),
+        "limits",
+        "remove accounts nobody logged in to for this many days (0: never)",
+        "DAYS",
     )
     # -- flood control (fake lag, then "Excess Flood") ------------------------------------------------------
     flood_control: bool = _opt(True, FLAG, "flood", "slow down, then disconnect, clients that send too fast")

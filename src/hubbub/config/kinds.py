@@ -256,10 +256,11 @@ class Integer(Kind):
 
 
 class Number(Kind):
-    """A positive number (seconds, rates); read as a float."""
+    """A positive number (seconds, rates), or with ``zero`` 0 too; read as a float."""
 
-    def __init__(self, what: str = "a positive number of seconds") -> None:
+    def __init__(self, what: str = "a positive number of seconds", *, zero: bool = False) -> None:
         self.what = what
+        self.zero = zero
 
     def from_text(self, text: str) -> Any:
         try:
@@ -271,7 +272,7 @@ class Number(Kind):
     def from_toml(self, value: object) -> Any:
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise self.fail(value)
-        if not (math.isfinite(value) and value > 0):
+        if not (math.isfinite(value) and (value > 0 or (self.zero and value == 0))):
             raise self.fail(value)
         return float(value)
 

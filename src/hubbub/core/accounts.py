@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..store.passwords import hash_password, verify_password
 from .errors import ChatError, Reason
+from .expiry import AccountExpiry
 from .names import NICK_CHARS_HELP, casefold, is_valid_nick
 from .throttle import MAX_KEYS, Backoff, Rate
 
@@ -75,6 +76,8 @@ class Accounts:
         #: Whether an address is exempt from the per-address limits (--limit-exempt; the network layer sets
         #: it): the per-address counters skip such addresses, the per-account and global ones do not.
         self.limit_exempt: Callable[[str], bool] = _never_exempt
+        #: Expiry of accounts nobody logs in to any more (core.expiry); every login is recorded there.
+        self.expiry = AccountExpiry(hub)
 
     # -- the guards -----------------------------------------------------------------------------------------
 
@@ -238,9 +241,11 @@ class Accounts:
 
         def checked(ok: bool) -> None:
             limits = hub.limits
-            if ok and account is not None:
+            # (an account that expired while its password was being checked is no longer there)
+            if ok and account is not None and hub.store.get_account(key) is not None:
                 self.failures_by_account.clear(key)
                 self._remember(key, address)
+                self.expiry.logged_in(key, account.last_login)
                 done(account.name)
                 return
             now = hub.now()

@@ -22,12 +22,17 @@ from .names import ROOM_PREFIX, casefold, is_valid_nick
 if TYPE_CHECKING:
     from .hub import Hub
 
-__all__ = ["conversation", "party", "private_conversation"]
+__all__ = ["account_party", "conversation", "party", "private_conversation"]
 
 
 def party(user: User) -> str:
     """How ``user`` is named in private conversations."""
-    return f"a:{casefold(user.account)}" if user.account else f"g:{user.id}.{user.signon!r}"
+    return account_party(user.account) if user.account else f"g:{user.id}.{user.signon!r}"
+
+
+def account_party(account: str) -> str:
+    """How a user logged in to ``account`` is named in private conversations."""
+    return f"a:{casefold(account)}"
 
 
 def private_conversation(one: str, other: str) -> str:

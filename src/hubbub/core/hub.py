@@ -343,8 +343,8 @@ class Hub:
             raise ChatError(
                 Reason.BAD_ROOM,
                 name,
-                f"Invalid room name {name!r}: # and up to {self.limits.room_max - 1} characters,"
-                " no spaces, commas, colons, control or invisible characters, nor letters of mixed scripts",
+                f"Invalid room name {name!r}: # and up to {self.limits.room_max - 1} characters, no spaces,"
+                " commas, colons, control or invisible characters, nor look-alike letters or mixed scripts",
             )
         return name
 

@@ -42,3 +42,5 @@ class HubLimits:
     #: Accounts the whole server may register in ``register_window`` seconds (0: no limit).
     register_global: int = 100
     register_window: float = 600.0
+    #: Seconds after which an account nobody logged in to is removed (0: never; see core.expiry).
+    account_expire: float = 0.0

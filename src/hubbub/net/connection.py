@@ -53,25 +53,29 @@ SENDQ_HARD_FACTOR = 4
 log = logging.getLogger("hubbub.net")
 
 
-#: TCP keepalive on every client socket: probes after this many seconds of silence, this often, and the
-#: connection is dropped after this many unanswered: a peer that vanished is found in about two minutes,
-#: whatever the protocol (a plain-text client is never pinged).
+#: TCP keepalive on every client socket, by default: probes after this many seconds of silence, this often,
+#: and the connection is dropped after this many unanswered: a peer that vanished is found in about two
+#: minutes, whatever the protocol (a plain-text client is never pinged). The --keepalive-* settings change
+#: them for new connections.
 KEEPALIVE_IDLE = 60
 KEEPALIVE_INTERVAL = 15
 KEEPALIVE_COUNT = 4
 
 
-def enable_keepalive(sock: Any) -> bool:
-    """Turn on TCP keepalive on ``sock`` (a socket or the transport's view of one), with the KEEPALIVE_*
-    timings where the platform has them; False if it is not a TCP socket or the options are refused."""
+def enable_keepalive(
+    sock: Any, idle: int = KEEPALIVE_IDLE, interval: int = KEEPALIVE_INTERVAL, count: int = KEEPALIVE_COUNT
+) -> bool:
+    """Turn on TCP keepalive on ``sock`` (a socket or the transport's view of one): the first probe after
+    ``idle`` seconds of silence, then one every ``interval`` seconds, dropped after ``count`` unanswered
+    (where the platform has these options); False if it is not a TCP socket or the options are refused."""
     if sock is None or getattr(sock, "family", None) not in (socket.AF_INET, socket.AF_INET6):
         return False
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         for name, value in (
-            ("TCP_KEEPIDLE", KEEPALIVE_IDLE),
-            ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL),
-            ("TCP_KEEPCNT", KEEPALIVE_COUNT),
+            ("TCP_KEEPIDLE", idle),
+            ("TCP_KEEPINTVL", interval),
+            ("TCP_KEEPCNT", count),
         ):
             option = getattr(socket, name, None)
             if option is not None:
@@ -161,7 +165,7 @@ class Connection(asyncio.BufferedProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
-        enable_keepalive(transport.get_extra_info("socket"))
+        enable_keepalive(transport.get_extra_info("socket"), *self.state.keepalive)
         peername = transport.get_extra_info("peername")
         if isinstance(peername, tuple):
             host = self.peer_host = str(peername[0])

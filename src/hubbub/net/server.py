@@ -27,9 +27,14 @@ from .state import NetState
 from .stats import NetStats
 from .tls import TlsError, reload_certificate, server_context
 
-__all__ = ["Server"]
+__all__ = ["Server", "keepalive_timings"]
 
 log = logging.getLogger("hubbub.net")
+
+
+def keepalive_timings(config: Config) -> tuple[int, int, int]:
+    """The TCP keepalive timings of the configuration: (idle, interval, count)."""
+    return config.keepalive_idle, config.keepalive_interval, config.keepalive_count
 
 
 class Server:
@@ -55,6 +60,7 @@ class Server:
             sendq=config.sendq,
             close_timeout=config.shutdown_timeout,
             trusted=TrustedNetworks(config.trusted_proxy),
+            keepalive=keepalive_timings(config),
         )
         self.connections: set[Connection] = set()
         self.listeners: list[asyncio.AbstractServer | ProxiedTlsListener] = []
@@ -245,14 +251,15 @@ class Server:
     # -- reloading -------------------------------------------------------------------------------------------
 
     def apply_config(self, config: Config) -> None:
-        """A reloaded configuration: the send queue (live connections too), the closing timeout, flood control
-        and the connection limits (for the connections that arrive next)."""
+        """A reloaded configuration: the send queue (live connections too), the closing timeout, and for the
+        connections that arrive next flood control, the connection limits and the keepalive timings."""
         self.config = config
         state = self.state
         state.sendq = config.sendq
         for conn in self.connections:
             conn.sendq = config.sendq
         state.close_timeout = config.shutdown_timeout
+        state.keepalive = keepalive_timings(config)
         self.flood_limits = FloodLimits.from_config(config)
         # The connections counted so far stay counted (and are released as before).
         limits = GuardLimits.from_config(config)

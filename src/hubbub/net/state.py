@@ -42,7 +42,17 @@ class Admission(Protocol):
 
 
 class NetState:
-    __slots__ = ("admission", "close_timeout", "loop", "output", "read_view", "sendq", "stats", "trusted")
+    __slots__ = (
+        "admission",
+        "close_timeout",
+        "keepalive",
+        "loop",
+        "output",
+        "read_view",
+        "sendq",
+        "stats",
+        "trusted",
+    )
 
     def __init__(
         self,
@@ -54,6 +64,7 @@ class NetState:
         sendq: int,
         close_timeout: float,
         trusted: TrustedNetworks | None = None,
+        keepalive: tuple[int, int, int] = (60, 15, 4),
     ) -> None:
         self.loop = loop
         self.output = output
@@ -67,3 +78,5 @@ class NetState:
         self.close_timeout = close_timeout
         #: The --trusted-proxy networks: who may say who its client is (a PROXY header, WEBIRC...).
         self.trusted = trusted if trusted is not None else TrustedNetworks()
+        #: TCP keepalive timings new connections get: (idle, interval, count), see enable_keepalive.
+        self.keepalive = keepalive

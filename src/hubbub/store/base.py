@@ -146,12 +146,15 @@ MaskEntry = tuple[str, str, float]
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """A registered account. ``settings`` is a copy: change it with ``Store.set_account_setting``."""
+    """A registered account. ``settings`` is a copy: change it with ``Store.set_account_setting``.
+    ``last_login``: when it was last logged in to (its creation, if never since; see
+    ``Store.touch_account``); bookkeeping, left out of comparisons (0 given: its creation)."""
 
     name: str
     password_hash: str
     created: float
     settings: Mapping[str, str] = field(default_factory=dict)
+    last_login: float = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +259,23 @@ class Store(Protocol):
 
     def all_accounts(self) -> dict[str, Account]:
         """Every account (a copy), by key."""
+        ...
+
+    def touch_account(self, key: str, when: float) -> None:
+        """Record that the account ``key`` was logged in to at ``when``; nothing if there is no account."""
+        ...
+
+    def idle_accounts(self, before: float) -> list[str]:
+        """The keys of the accounts last logged in to before ``before``."""
+        ...
+
+    def delete_account(self, key: str) -> bool:
+        """Remove the account ``key`` and its settings; whether there was one."""
+        ...
+
+    def forget_party(self, party: str) -> int:
+        """Remove every private conversation ``party`` takes part in (its messages, for both sides); return
+        how many."""
         ...
 
     def save_room(self, record: RoomRecord) -> None:

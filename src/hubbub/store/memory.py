@@ -64,7 +64,8 @@ class MemoryStore:
         #: party -> keys of the private conversations it takes part in
         self._party_conversations: dict[str, set[str]] = {}
         self._tokens: dict[int, list[str]] = {}
-        self._accounts: dict[str, tuple[str, str, float, dict[str, str]]] = {}
+        #: key -> (name, password hash, created, settings, last login)
+        self._accounts: dict[str, tuple[str, str, float, dict[str, str], float]] = {}
         self._rooms: dict[str, RoomRecord] = {}
         self._klines: dict[str, KLineRecord] = {}
         self._msgids: set[str] = set()
@@ -213,7 +214,7 @@ class MemoryStore:
         self._check_open()
         if key in self._accounts:
             return False
-        self._accounts[key] = (name, password_hash, created, {})
+        self._accounts[key] = (name, password_hash, created, {}, created)
         return True
 
     def get_account(self, key: str) -> Account | None:
@@ -221,8 +222,8 @@ class MemoryStore:
         record = self._accounts.get(key)
         if record is None:
             return None
-        name, password_hash, created, settings = record
-        return Account(name, password_hash, created, dict(settings))
+        name, password_hash, created, settings, last_login = record
+        return Account(name, password_hash, created, dict(settings), last_login)
 
     def set_account_setting(self, key: str, setting: str, value: str | None) -> None:
         self._check_open()
@@ -238,18 +239,51 @@ class MemoryStore:
         self._check_open()
         record = self._accounts.get(key)
         if record is not None:
-            self._accounts[key] = (record[0], password_hash, record[2], record[3])
+            self._accounts[key] = (record[0], password_hash, record[2], record[3], record[4])
 
     def put_account(self, key: str, account: Account) -> None:
         self._check_open()
-        self._accounts[key] = (account.name, account.password_hash, account.created, dict(account.settings))
+        self._accounts[key] = (
+            account.name,
+            account.password_hash,
+            account.created,
+            dict(account.settings),
+            account.last_login or account.created,
+        )
 
     def all_accounts(self) -> dict[str, Account]:
         self._check_open()
         return {
-            key: Account(name, password_hash, created, dict(settings))
-            for key, (name, password_hash, created, settings) in self._accounts.items()
+            key: Account(name, password_hash, created, dict(settings), last_login)
+            for key, (name, password_hash, created, settings, last_login) in self._accounts.items()
         }
+
+    def touch_account(self, key: str, when: float) -> None:
+        self._check_open()
+        record = self._accounts.get(key)
+        if record is not None:
+            self._accounts[key] = (*record[:4], when)
+
+    def idle_accounts(self, before: float) -> list[str]:
+        self._check_open()
+        return [key for key, record in self._accounts.items() if record[4] < before]
+
+    def delete_account(self, key: str) -> bool:
+        self._check_open()
+        return self._accounts.pop(key, None) is not None
+
+    def forget_party(self, party: str) -> int:
+        self._check_open()
+        keys = self._party_conversations.pop(party, set())
+        for key in keys:
+            conversation = self._conversations.pop(key, None)
+            if conversation is not None:
+                for msg in conversation.messages:
+                    self._msgids.discard(msg.msgid)
+                    self._tokens.pop(msg.seq, None)
+        for known in self._party_conversations.values():
+            known -= keys
+        return len(keys)
 
     def save_room(self, record: RoomRecord) -> None:
         self._check_open()

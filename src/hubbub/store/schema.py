@@ -83,6 +83,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 4: when each account was last logged in to (seconds since the epoch; --account-expire). The accounts
+    # of an older database count as logged in to at the upgrade: none expires because of it.
+    """
+    ALTER TABLE accounts ADD COLUMN last_login REAL;
+    UPDATE accounts SET last_login = (julianday('now') - 2440587.5) * 86400.0;
+    """,
 )
 
 

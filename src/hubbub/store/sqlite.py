@@ -102,10 +102,11 @@ class SqliteStore:
         settings: dict[str, dict[str, str]] = {}
         for key, setting, value in self._rconn.execute("SELECT key, setting, value FROM account_settings"):
             settings.setdefault(key, {})[setting] = value
-        for key, name, digest, created in self._rconn.execute(
-            "SELECT key, name, password_hash, created FROM accounts"
+        for key, name, digest, created, last_login in self._rconn.execute(
+            "SELECT key, name, password_hash, created, last_login FROM accounts"
         ):
-            self._accounts[key] = Account(name, digest, created, settings.get(key, {}))
+            seen = created if last_login is None else last_login
+            self._accounts[key] = Account(name, digest, created, settings.get(key, {}), seen)
         #: Every K-line, read once, like the accounts: adding and removing one answers without waiting.
         self._klines: dict[str, KLineRecord] = {
             row[0]: KLineRecord(*row)
@@ -316,10 +317,11 @@ class SqliteStore:
             raise StoreClosed("the store is closed")
         if key in self._accounts:
             return False
-        self._accounts[key] = Account(name, password_hash, created, {})
+        self._accounts[key] = Account(name, password_hash, created, {}, created)
         self._write(
-            "INSERT OR IGNORE INTO accounts (key, name, password_hash, created) VALUES (?, ?, ?, ?)",
-            (key, name, password_hash, created),
+            "INSERT OR IGNORE INTO accounts (key, name, password_hash, created, last_login)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (key, name, password_hash, created, created),
         )
         return True
 
@@ -358,16 +360,18 @@ class SqliteStore:
 
     def put_account(self, key: str, account: Account) -> None:
         settings = dict(account.settings)
+        seen = account.last_login or account.created
         self._write(
-            "INSERT OR REPLACE INTO accounts (key, name, password_hash, created) VALUES (?, ?, ?, ?)",
-            (key, account.name, account.password_hash, account.created),
+            "INSERT OR REPLACE INTO accounts (key, name, password_hash, created, last_login)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (key, account.name, account.password_hash, account.created, seen),
             ("DELETE FROM account_settings WHERE key = ?", (key,)),
             *[
                 ("INSERT INTO account_settings (key, setting, value) VALUES (?, ?, ?)", (key, setting, value))
                 for setting, value in settings.items()
             ],
         )
-        self._accounts[key] = Account(account.name, account.password_hash, account.created, settings)
+        self._accounts[key] = Account(account.name, account.password_hash, account.created, settings, seen)
 
     def all_accounts(self) -> dict[str, Account]:
         if self._closed:
@@ -376,6 +380,55 @@ class SqliteStore:
             key: dataclasses.replace(account, settings=dict(account.settings))
             for key, account in self._accounts.items()
         }
+
+    def touch_account(self, key: str, when: float) -> None:
+        account = self._accounts.get(key)
+        if account is None:
+            return
+        self._accounts[key] = dataclasses.replace(account, last_login=when)
+        self._write("UPDATE accounts SET last_login = ? WHERE key = ?", (when, key))
+
+    def idle_accounts(self, before: float) -> list[str]:
+        if self._closed:
+            raise StoreClosed("the store is closed")
+        return [key for key, account in self._accounts.items() if account.last_login < before]
+
+    def delete_account(self, key: str) -> bool:
+        found = self._accounts.pop(key, None) is not None
+        self._write(
+            "DELETE FROM accounts WHERE key = ?",
+            (key,),
+            ("DELETE FROM account_settings WHERE key = ?", (key,)),
+        )
+        return found
+
+    def forget_party(self, party: str) -> int:
+        if self._closed:
+            raise StoreClosed("the store is closed")
+        numbers = self._party_conversations.pop(party, set())
+        if not numbers:
+            return 0
+        for number in numbers:
+            key = self._conversation_keys.pop(number, None)
+            if key is not None:
+                self._conversation_ids.pop(key, None)
+        for known in self._party_conversations.values():
+            known -= numbers
+        statements: list[tuple[str, tuple[Any, ...]]] = []
+        for number in sorted(numbers):
+            statements += [
+                # A contentless full-text index forgets a row when given the values it indexed.
+                (
+                    "INSERT INTO messages_fts (messages_fts, rowid, conversation, text)"
+                    " SELECT 'delete', seq, 'c' || conversation, text FROM messages WHERE conversation = ?",
+                    (number,),
+                ),
+                ("DELETE FROM messages WHERE conversation = ?", (number,)),
+                ("DELETE FROM parties WHERE conversation = ?", (number,)),
+                ("DELETE FROM conversations WHERE id = ?", (number,)),
+            ]
+        self._write(*statements[0], *statements[1:])
+        return len(numbers)
 
     def save_room(self, record: RoomRecord) -> None:
         self._write(
