@@ -425,4 +425,5 @@ def _read_motd(path: str | None) -> list[str] | None:
     if path is None:
         return None
     text = Path(path).read_text(encoding="utf-8", errors="replace")
-    return [line.rstrip("\r") for line in text.split("\n")][:200] or [""]
+    # splitlines: a file that ends with a line end (as editors write them) has no empty last line
+    return [line.rstrip("\r") for line in text.splitlines()][:200] or [""]

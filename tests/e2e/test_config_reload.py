@@ -54,7 +54,7 @@ def test_the_file_is_applied_and_sighup_reloads_it(
     server.wait_log(rf"configuration: {re.escape(str(config))}$")
     plain = server.connect()
     assert plain.seen[0].startswith("* Welcome to chat.example.test, ")
-    assert motd_of(server, "alice") == ["Welcome, first edition", ""]
+    assert motd_of(server, "alice") == ["Welcome, first edition"]  # no empty line for the last line end
 
     early = server.irc("early")
     early.send("OPER root hunter2")
@@ -72,7 +72,7 @@ def test_the_file_is_applied_and_sighup_reloads_it(
     server.wait_log(
         r"SIGHUP: configuration reloaded: changed motd, opers; not changed until a restart: backlog$"
     )
-    assert motd_of(server, "bob") == ["Welcome, second edition", ""]
+    assert motd_of(server, "bob") == ["Welcome, second edition"]
     early.send("OPER root hunter2")  # connected before the reload
     early.expect(r" 381 early ")
 
@@ -87,13 +87,13 @@ def test_the_file_is_applied_and_sighup_reloads_it(
         r"ERROR .*SIGHUP: configuration not reloaded, the running one stays: config .*hubbub\.toml:"
         r' \[limits\] max_per_ip: must be a positive integer, not "lots"$'
     )
-    assert motd_of(server, "carol") == ["Welcome, second edition", ""]
+    assert motd_of(server, "carol") == ["Welcome, second edition"]
 
     # Not TOML at all: refused too.
     write_config(config, "[chat\n")
     server.proc.send_signal(signal.SIGHUP)
     server.wait_log(r"SIGHUP: configuration not reloaded, .*: not valid TOML")
-    assert motd_of(server, "dave") == ["Welcome, second edition", ""]
+    assert motd_of(server, "dave") == ["Welcome, second edition"]
     assert plain.sync() == []  # the plain-text client saw nothing of it all
 
 

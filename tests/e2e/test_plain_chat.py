@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from helpers import Client, ServerProcess
 
@@ -210,3 +211,26 @@ def test_the_log_has_a_line_per_connection_and_disconnection(server: ServerProce
     server.wait_log(rf"#{found.group(1)} disconnected 127\.0\.0\.1:{local_port}: done for today")
     assert not server.find_log("done for today.*done for today")
     assert re.search(r"hubbub \S+ started", "\n".join(server.log))
+
+
+def test_join_with_the_rooms_key_and_a_wrong_key_leaves_you_where_you_were(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server("--irc-port", "auto")
+    op = server.irc("keeper")
+    op.send("JOIN #vault")
+    op.expect(r" 366 keeper #vault ")
+    op.send("MODE #vault +k sesame")
+    op.expect(r"MODE #vault \+k sesame$")
+    plain = server.connect("visitor")
+    watcher = server.connect("watcher")
+    plain.send("/join #vault")
+    plain.expect(r"^! .*#vault")
+    plain.send("/join #vault wrong")
+    plain.expect(r"^! .*#vault")
+    plain.send("still in the lobby")
+    watcher.expect(r"^<visitor> still in the lobby$")
+    plain.send("/join #vault sesame")
+    plain.expect(r"^\* You are in #vault with keeper$")
+    op.expect(r"^:visitor!\S+ JOIN #vault$")
+    watcher.expect(r"^\* visitor left #lobby")

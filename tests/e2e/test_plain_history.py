@@ -192,3 +192,34 @@ def test_private_history_of_users_not_logged_in_does_not_follow_the_nickname(
     again = make_server("--db", db)
     newcomer = again.connect().nick
     assert newcomer != first_guest and int(newcomer.split("-")[1]) > int(first_guest.split("-")[1])
+
+
+def test_ctcp_queries_are_relayed_live_but_never_kept_or_replayed(make_server: Start, db: str) -> None:
+    """A CTCP query in history would be answered again by every IRC client that joins later, to its sender,
+    minutes later: only ACTION is kept."""
+    server = make_server("--db", db, "--irc-port", "auto")
+    asker = server.irc("asker")
+    asker.send("JOIN #lobby")
+    asker.expect(r" 366 asker #lobby ")
+    live = server.irc("live")
+    live.send("JOIN #lobby")
+    live.expect(r" 366 live #lobby ")
+    asker.send("PRIVMSG #lobby :\x01VERSION\x01")
+    asker.send("PRIVMSG live :\x01TIME\x01")
+    asker.send("PRIVMSG #lobby :\x01ACTION waves\x01")
+    asker.send("PRIVMSG #lobby :plain words")
+    live.expect(r"^:asker!\S+ PRIVMSG #lobby :\x01VERSION\x01$")
+    live.expect(r"^:asker!\S+ PRIVMSG live :\x01TIME\x01$")
+    live.expect(r"^:asker!\S+ PRIVMSG #lobby :plain words$")
+    later = server.irc("later")
+    later.send("JOIN #lobby")
+    later.expect(r" 366 later #lobby ")
+    later.send("PING :replayed")
+    later.expect(r"^:hubbub PONG hubbub :replayed$")
+    replayed = [line.split(" :", 1)[1] for line in later.skipped if " PRIVMSG " in line]
+    assert replayed == ["\x01ACTION waves\x01", "plain words"]
+    person = Client(server.port)
+    server.clients.append(person)
+    person.expect(r"^\* Recent messages in #lobby:$")
+    person.expect_next(rf"^{STAMP} \* asker waves$")
+    person.expect_next(rf"^{STAMP} <asker> plain words$")

@@ -586,3 +586,20 @@ def test_rooms_registered_or_dropped_elsewhere() -> None:
     hub.replica.drop_room("#reg")
     hub.replica.drop_room("#nothing")
     assert hub.find_room("#reg") is None
+
+
+def test_ctcp_but_action_is_delivered_but_never_kept() -> None:
+    store = MemoryStore()
+    hub = Hub(store=store)
+    (alice, _), (bob, bob_box) = connect(hub, "alice"), connect(hub, "bob")
+    hub.join(alice, "#r")
+    hub.join(bob, "#r")
+    bob_box.lines()
+    hub.say(alice, hub.rooms["#r"], "\x01VERSION\x01")
+    hub.private(alice, "bob", "\x01TIME\x01")
+    hub.say(alice, hub.rooms["#r"], "waves", MessageKind.ACTION)
+    hub.private(alice, "bob", "hi")
+    assert len(bob_box.lines()) == 4  # all delivered
+    assert [m.text for m in store.latest("#r", 10)] == ["waves"]
+    kept = [m.text for key in store._conversations for m in store.latest(key, 10) if key != "#r"]
+    assert kept == ["hi"]

@@ -537,8 +537,8 @@ class Hub:
         event = Message(user, time.time(), room, text, kind, self.new_msgid(), user.nick, tags, status)
         user.last_active = event.time
         self.messages_in += 1
-        if self.history and not status and kind is not MessageKind.TAGS:
-            self._record(event, room.key, room.name)
+        if self.history and not status and kind is not MessageKind.TAGS and text[:1] != "\x01":
+            self._record(event, room.key, room.name)  # CTCP but ACTION is relayed live, never replayed
         if status:
             ops = [m for m, s in members.items() if "o" in s]
             self.messages_out += len(ops) - (user in ops)
@@ -565,7 +565,7 @@ class Hub:
         event = Message(user, time.time(), target, text, kind, self.new_msgid(), user.nick, tags)
         user.last_active = event.time
         self.messages_in += 1
-        if self.history and kind is not MessageKind.TAGS:
+        if self.history and kind is not MessageKind.TAGS and text[:1] != "\x01":
             one, other = party(user), party(target)
             parties = (one, other) if one != other else (one,)
             self._record(event, private_conversation(one, other), target.nick, parties)

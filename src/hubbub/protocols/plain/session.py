@@ -219,13 +219,14 @@ class PlainSession:
         if self.hub.change_nick(user, arg.split(maxsplit=1)[0]) is not None:
             self.notice(f"You are now known as {user.nick}")
 
-    @command("join", usage="/join #room", section=GENERAL)
+    @command("join", usage="/join #room [key]", section=GENERAL)
     def cmd_join(self, user: User, arg: str) -> None:
-        """go to a room (it is created if it does not exist)"""
-        if not arg:
-            self.error("Usage: /join #room")
+        """go to a room (it is created if it does not exist); a room with a key (+k) needs it"""
+        words = arg.split()
+        if not words:
+            self.error("Usage: /join #room [key]")
             return
-        self.join(arg.split(maxsplit=1)[0])
+        self.join(words[0], words[1] if len(words) > 1 else "")
 
     @command("part", "leave", usage="/part", section=GENERAL)
     def cmd_part(self, user: User, arg: str) -> None:
@@ -308,7 +309,7 @@ class PlainSession:
 
     # -- helpers --------------------------------------------------------------------------------------------
 
-    def join(self, name: str) -> None:
+    def join(self, name: str, key: str = "") -> None:
         user = self.user
         assert user is not None
         hub = self.hub
@@ -318,10 +319,17 @@ class PlainSession:
         if target is not None and target is current:
             self.error(f"You are already in {target.name}")
             return
-        if current is not None:
+        if current is not None and len(user.rooms) < hub.limits.rooms_per_user:
+            # In first, out of the old room after: a refusal (a wrong key, a ban) leaves the user where it was.
+            room = hub.join(user, name, key).room
             self.room = None
             hub.part(user, current, "")
-        room = self.room = hub.join(user, name).room
+            self.room = room
+        else:
+            if current is not None:
+                self.room = None
+                hub.part(user, current, "")
+            room = self.room = hub.join(user, name, key).room
         count = len(room.members) - 1
         if not count:
             self.notice(f"You are in {room.name}, alone for now")
