@@ -234,3 +234,33 @@ def test_join_with_the_rooms_key_and_a_wrong_key_leaves_you_where_you_were(
     plain.expect(r"^\* You are in #vault with keeper$")
     op.expect(r"^:visitor!\S+ JOIN #vault$")
     watcher.expect(r"^\* visitor left #lobby")
+
+
+def test_plain_listings_hide_secret_rooms_and_invisible_users_as_irc_does(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server("--irc-port", "auto")
+    hider = server.irc("hider")  # IRC users are +i (invisible) by default
+    hider.send("JOIN #hideout")
+    hider.expect(r" 366 hider #hideout ")
+    hider.send("MODE #hideout +s")
+    hider.expect(r"MODE #hideout \+s$")
+    hider.send("JOIN #open")
+    hider.expect(r" 366 hider #open ")
+    seen = server.irc("seen")
+    seen.send("MODE seen -i")
+    seen.expect(r"MODE seen :?-i$")
+    seen.send("JOIN #open")
+    seen.expect(r" 366 seen #open ")
+    outsider = server.connect("outsider")
+    outsider.send("/rooms")
+    rows = outsider.sync()
+    assert "*   #open (2 members)" in rows and not any("hideout" in row for row in rows), rows
+    outsider.send("/who #hideout")
+    outsider.expect(r"^! No such room: #hideout$")
+    outsider.send("/who #open")
+    outsider.expect(r"^\* 1 in #open: seen$")  # hider is invisible to those outside the room
+    outsider.send("/join #open")
+    outsider.expect(r"^\* You are in #open with hider, seen$")
+    outsider.send("/who")
+    outsider.expect(r"^\* 3 in #open: hider, outsider, seen$")  # a member sees everyone

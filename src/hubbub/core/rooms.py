@@ -22,10 +22,28 @@ __all__ = [
     "check_entry",
     "first_rooms",
     "is_banned",
+    "members_seen_by",
     "normalize_mask",
     "require_member",
     "require_op",
+    "visible_to",
 ]
+
+
+# -- who may see what: one rule for every protocol's listings (IRC LIST, NAMES, WHO; plain /rooms, /who) ----
+
+
+def visible_to(room: Room, viewer: User | None) -> bool:
+    """Whether ``viewer`` may see ``room`` in listings: a secret room (+s) only to its members."""
+    return "s" not in room.flags or (viewer is not None and viewer in room.members)
+
+
+def members_seen_by(room: Room, viewer: User | None, everyone: bool = False) -> list[User]:
+    """The members of ``room`` that ``viewer`` may see listed: all of them for a member (or ``everyone``, an
+    operator's view), else those who are not invisible (+i)."""
+    if everyone or (viewer is not None and viewer in room.members):
+        return list(room.members)
+    return [member for member in room.members if "i" not in member.modes]
 
 
 def first_rooms(rooms: Iterable[Room], limit: int) -> tuple[list[Room], int]:

@@ -15,7 +15,7 @@ from ...core.errors import ChatError, Reason
 from ...core.events import Event, MessageKind
 from ...core.hub import Hub
 from ...core.model import Room, User
-from ...core.rooms import first_rooms
+from ...core.rooms import first_rooms, members_seen_by, visible_to
 from ...wire.lines import LineBuffer, LineTooLong
 from ...wire.masks import match_mask
 from ...wire.telnet import IAC, Telnet
@@ -242,7 +242,7 @@ class PlainSession:
     @command("rooms", "list", usage="/rooms [pattern]", section=GENERAL)
     def cmd_rooms(self, user: User, arg: str) -> None:
         """list the rooms (those whose name holds the pattern) and how many are in each"""
-        rooms: Iterable[Room] = self.hub.rooms.values()
+        rooms: Iterable[Room] = [room for room in self.hub.rooms.values() if visible_to(room, user)]
         if arg:
             pattern = arg if "*" in arg or "?" in arg else f"*{arg}*"
             rooms = [room for room in rooms if match_mask(pattern, room.name)]
@@ -266,14 +266,14 @@ class PlainSession:
         room = self.current_room()
         if arg:
             found = self.hub.find_room(arg if arg.startswith("#") else "#" + arg)
-            if found is None:
+            if found is None or not (user.oper or visible_to(found, user)):  # secret: no room to outsiders
                 self.error(f"No such room: {arg}")
                 return
             room = found
         if room is None:
             self.error("You are not in a room; /who #room names one")
             return
-        nicks = sorted((m.nick for m in room.members), key=str.lower)
+        nicks = sorted((m.nick for m in members_seen_by(room, user, everyone=bool(user.oper))), key=str.lower)
         self.notice(f"{len(nicks)} in {room.name}: {', '.join(nicks)}")
 
     @command("msg", usage="/msg NICK text", section=GENERAL)
@@ -320,7 +320,7 @@ class PlainSession:
             self.error(f"You are already in {target.name}")
             return
         if current is not None and len(user.rooms) < hub.limits.rooms_per_user:
-            # In first, out of the old room after: a refusal (a wrong key, a ban) leaves the user where it was.
+            # In first, then out of the old room: a refusal (a wrong key, a ban) leaves the user where it was.
             room = hub.join(user, name, key).room
             self.room = None
             hub.part(user, current, "")

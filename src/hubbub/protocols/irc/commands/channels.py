@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from ....core.errors import ChatError
 from ....core.model import Room, User
 from ....core.modes import PREFIX_MODES, PREFIX_SYMBOLS
+from ....core.rooms import members_seen_by, visible_to
 from ....wire import numerics as n
 from ....wire.irc import Message, line
 from ..caps import Cap
@@ -25,21 +26,19 @@ def prefix_of(status: str, multi: bool) -> str:
     return "".join(symbols) if multi else symbols[0]
 
 
-def visible_in(room: Room, viewer: User | None) -> bool:
-    """Whether ``viewer`` may see ``room`` in lists (secret rooms only to their members)."""
-    return "s" not in room.flags or (viewer is not None and viewer in room.members)
+#: Whether a user may see a room in lists: the core's one rule (secret rooms only to their members).
+visible_in = visible_to
 
 
 def send_names(session: IrcSession, user: User, room: Room) -> None:
     multi = bool(session.caps & Cap.MULTI_PREFIX)
     full = bool(session.caps & Cap.USERHOST_IN_NAMES)
     symbol = "@" if "s" in room.flags else "="
-    member_view = user in room.members
-    names: list[str] = []
-    for member, status in room.members.items():
-        if not member_view and "i" in member.modes:
-            continue
-        names.append(prefix_of(status, multi) + (member.hostmask if full else member.nick))
+    members = room.members
+    names = [
+        prefix_of(members[member], multi) + (member.hostmask if full else member.nick)
+        for member in members_seen_by(room, user)
+    ]
     me = session.me
     server = session.options.server_name
     head = f":{server} {n.RPL_NAMREPLY} {me} {symbol} {room.name} :"

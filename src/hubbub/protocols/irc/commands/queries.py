@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ....core.model import Room, User
 from ....core.names import casefold, is_valid_nick
+from ....core.rooms import members_seen_by
 from ....wire import numerics as n
 from ....wire.irc import Message, line
 from ....wire.masks import compile_mask, match_mask
@@ -231,8 +232,7 @@ def _who_matches(session: IrcSession, user: User, mask: str) -> list[tuple[Room 
         room = hub.find_room(mask)
         if room is None or not (oper or visible_in(room, user)):
             return []
-        everyone = oper or user in room.members
-        return [(room, member) for member in room.members if everyone or "i" not in member.modes]
+        return [(room, member) for member in members_seen_by(room, user, everyone=oper)]
     if not _MASK_CHARS.intersection(mask):
         target = hub.find_user(mask)
         return [(None, target)] if target is not None else []
