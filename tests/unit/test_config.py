@@ -402,7 +402,7 @@ def test_reload_applies_a_new_file_and_keeps_what_needs_a_restart(
         server.on_reload.append(seen.append)
         irc, plain = server.irc_options, server.plain_options
         welcome, motd_lines = irc.welcome_lines(), irc.motd_lines()
-        assert irc.motd == ["first", ""]
+        assert irc.motd == ["first"]
         motd.write_text("second\n")
         setup.rewrite(
             f'[chat]\nmotd = {json.dumps(str(motd))}\npassword = "new"\nnetwork = "NewNet"\n'
@@ -420,7 +420,7 @@ def test_reload_applies_a_new_file_and_keeps_what_needs_a_restart(
         assert seen == [config]
         assert config.port == 8008 and config.server_name == "cli-name"  # restart / command line
         assert config.password == "new" and config.sendq == 2000
-        assert irc.motd == ["second", ""] and irc.password == "new" and irc.opers == {"bob": "pw2"}
+        assert irc.motd == ["second"] and irc.password == "new" and irc.opers == {"bob": "pw2"}
         assert irc.network == "NewNet" and irc.ping_timeout == 1.0 and irc.history_replay == 3
         assert irc.limits.nick_max == 20 and server.hub.limits is irc.limits
         assert plain.max_line == 100 and plain.default_room == "#new" and plain.history_replay == 3

@@ -98,7 +98,7 @@ def test_commands_table(hub: Hub, options: PlainOptions) -> None:
     assert alice.type("/nick") == ["* You are alice. Usage: /nick NAME"]
     assert alice.type("/NICK Al") == ["* You are now known as Al"]
     assert bob.link.take()[-1] == "* alice is now known as Al"
-    assert alice.type("/join") == ["! Usage: /join #room"]
+    assert alice.type("/join") == ["! Usage: /join #room [key]"]
     assert alice.type("/join #a b") == ["* You are in #a, alone for now"]
     assert alice.type("/who") == ["* 1 in #a: Al"]
     assert alice.type("/who #nowhere") == ["! No such room: #nowhere"]

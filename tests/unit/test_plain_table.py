@@ -12,7 +12,7 @@ from .irc_harness import PlainClient
 EXPECTED_HELP = """\
 Commands:
   /nick NAME              change your nickname
-  /join #room             go to a room (it is created if it does not exist)
+  /join #room [key]       go to a room (created if it does not exist; a room with a key needs it)
   /part                   leave the current room
   /rooms [pattern]        list the rooms (those whose name holds the pattern) and how many are in each
   /who                    list the members of the current room

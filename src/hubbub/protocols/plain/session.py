@@ -15,7 +15,7 @@ from ...core.errors import ChatError, Reason
 from ...core.events import Event, MessageKind
 from ...core.hub import Hub
 from ...core.model import Room, User
-from ...core.rooms import first_rooms, members_seen_by, visible_to
+from ...core.rooms import check_entry, first_rooms, members_seen_by, visible_to
 from ...wire.lines import LineBuffer, LineTooLong
 from ...wire.masks import match_mask
 from ...wire.telnet import IAC, Telnet
@@ -221,7 +221,7 @@ class PlainSession:
 
     @command("join", usage="/join #room [key]", section=GENERAL)
     def cmd_join(self, user: User, arg: str) -> None:
-        """go to a room (it is created if it does not exist); a room with a key (+k) needs it"""
+        """go to a room (created if it does not exist; a room with a key needs it)"""
         words = arg.split()
         if not words:
             self.error("Usage: /join #room [key]")
@@ -319,17 +319,12 @@ class PlainSession:
         if target is not None and target is current:
             self.error(f"You are already in {target.name}")
             return
-        if current is not None and len(user.rooms) < hub.limits.rooms_per_user:
-            # In first, then out of the old room: a refusal (a wrong key, a ban) leaves the user where it was.
-            room = hub.join(user, name, key).room
+        if current is not None:
+            if target is not None:
+                check_entry(user, target, key)  # a wrong key or a ban leaves the user where it was
             self.room = None
             hub.part(user, current, "")
-            self.room = room
-        else:
-            if current is not None:
-                self.room = None
-                hub.part(user, current, "")
-            room = self.room = hub.join(user, name, key).room
+        room = self.room = hub.join(user, name, key).room
         count = len(room.members) - 1
         if not count:
             self.notice(f"You are in {room.name}, alone for now")
