@@ -107,6 +107,9 @@ class Link:
         if self.closed is None:
             self.closed = reason or "closed"
 
+    def charge_scan(self, items: int) -> None:
+        self.scanned = getattr(self, "scanned", 0) + items
+
     def charge_history(self, rows: int) -> None:
         assert rows >= 0, "a negative charge"
 

@@ -64,6 +64,7 @@ def hub_limits(config: Config, base: HubLimits | None = None) -> HubLimits:
         register_global=config.register_global,
         register_window=config.register_window,
         account_expire=config.account_expire * 86400.0,
+        replay_window=config.replay_window,
     )
 
 

@@ -44,6 +44,7 @@ def test_a_newcomer_sees_what_was_said_before(make_server: Start, db: str) -> No
     carol.expect_next(rf"^{STAMP} <alice> first line$")
     carol.expect_next(rf"^{STAMP} \* alice waves$")
     carol.expect_next(rf"^{STAMP} <bob> second line$")
+    carol.expect_next(r"^\* --- end of replay ---$")
     carol.send("/who")
     carol.expect_next(r"^\* 3 in #lobby: alice, bob, guest-\d+$")  # nothing after the replay
     carol.close()
@@ -109,6 +110,7 @@ def test_an_account_survives_a_restart(make_server: Start, db: str) -> None:
     second = make_server("--db", db)
     client = second.connect()  # a guest: it sees the replay
     client.expect(rf"^{STAMP} <alice> something to replay$")
+    client.expect_next(r"^\* --- end of replay ---$")
     client.send(f"/login alice {PASSWORD}")
     client.expect_next(r"^! Login failed")
     client.send("/login alice second-password")
@@ -223,3 +225,25 @@ def test_ctcp_queries_are_relayed_live_but_never_kept_or_replayed(make_server: S
     person.expect(r"^\* Recent messages in #lobby:$")
     person.expect_next(rf"^{STAMP} \* asker waves$")
     person.expect_next(rf"^{STAMP} <asker> plain words$")
+
+
+def test_back_in_a_room_soon_after_only_what_was_missed_is_replayed(make_server: Start, db: str) -> None:
+    server = make_server("--db", db, "--irc-port", "auto")
+    alice, bob = server.connect("alice"), server.connect("bob")
+    alice.send("before bob left")
+    bob.expect(r"^<alice> before bob left$")
+    bob.send("/join #elsewhere")
+    bob.expect(r"^\* You are in #elsewhere")
+    alice.send("while bob was away")
+    bob.send("/join #lobby")
+    bob.expect_next(r"^\* You are in #lobby with alice$")
+    bob.expect_next(r"^\* Since you left #lobby:$")
+    bob.expect_next(rf"^{STAMP} <alice> while bob was away$")
+    bob.expect_next(r"^\* --- end of replay ---$")
+    irc = server.irc("ircer")  # an IRC client without batch: the replay is marked in words
+    irc.send("JOIN #lobby")
+    irc.expect(r" 366 ircer #lobby ")
+    irc.expect_next(r"^:hubbub NOTICE #lobby :--- last 2 messages ---$")
+    irc.expect_next(r"^:alice!\S+ PRIVMSG #lobby :before bob left$")
+    irc.expect_next(r"^:alice!\S+ PRIVMSG #lobby :while bob was away$")
+    irc.expect_next(r"^:hubbub NOTICE #lobby :--- end of replay ---$")

@@ -55,6 +55,9 @@ class MemoryLink:
     def switch(self, session: Session) -> None:
         self.session = session
 
+    def charge_scan(self, items: int) -> None:
+        self.scanned = getattr(self, "scanned", 0) + items
+
     def charge_history(self, rows: int) -> None:
         self.charged += rows
 

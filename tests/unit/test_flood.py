@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hubbub.config import Config
-from hubbub.net.flood import BYTE_BURST_FACTOR, MIN_WAIT, Bucket, Flood, FloodLimits
+from hubbub.net.flood import BYTE_BURST_FACTOR, MIN_WAIT, SCAN_PER_LINE, Bucket, Flood, FloodLimits
 
 
 def lines(first: int, count: int, width: int = 0) -> bytes:
@@ -151,3 +151,11 @@ def test_history_rows_are_charged_as_lines() -> None:
         flood.hold(b"CHATHISTORY LATEST #room * 1000\n", now)
         now += 0.1
     assert flood.lag(now) > limits.kill and now < 10
+
+
+def test_rooms_a_listing_goes_through_are_charged_as_lines() -> None:
+    limits = FloodLimits(lines=4.0, burst=20, bytes=1e6, byte_burst=1e6, kill=20.0, history_rows=100)
+    flood = Flood(limits)
+    flood.charge_scan(10 * SCAN_PER_LINE, 0.0)  # a LIST over that many rooms: ten lines' worth
+    assert flood.take(lines(0, 10), 0.0)
+    assert not flood.take(b"x\n", 0.0)

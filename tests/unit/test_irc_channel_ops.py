@@ -279,3 +279,19 @@ def test_wallops() -> None:
     assert plain.take() == ["* Wallops from alice: server restart soon"]
     alice.send("MODE alice +w")
     assert alice.send("WALLOPS :me too") == [f":{ALICE} WALLOPS :me too"]
+
+
+def test_list_and_plain_rooms_charge_the_rooms_they_go_through() -> None:
+    hub, _, connect = make_world()
+    alice = connect("alice")
+    for i in range(30):
+        alice.send(f"JOIN #r{i}")
+    alice.send("LIST")
+    assert alice.link.scanned == 30  # type: ignore[attr-defined]
+    alice.send("LIST #r1,#r2")  # by name: two rooms looked up, not a pass
+    assert alice.link.scanned == 32  # type: ignore[attr-defined]
+    alice.send("LIST *1*")
+    assert alice.link.scanned == 62  # type: ignore[attr-defined]
+    plain = PlainClient(hub)
+    plain.send("/rooms")
+    assert plain.link.scanned == 31  # type: ignore[attr-defined]  (and #lobby)

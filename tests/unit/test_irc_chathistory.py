@@ -9,7 +9,7 @@ import pytest
 
 import hubbub.core.hub as hub_module
 from hubbub.core.hub import Hub
-from hubbub.protocols.irc import IrcOptions
+from hubbub.protocols.irc import IrcOptions, IrcSession
 from hubbub.protocols.irc.render import format_time
 from hubbub.wire.irc import Message, parse
 
@@ -339,7 +339,11 @@ def test_replay_on_join(clock: Clock) -> None:
     alice = connect("alice")
     out = alice.send("JOIN #room")
     end = out.index(f"{SERVER} 366 alice #room :End of /NAMES list.")
-    assert out[end + 1 :] == [f":bob!~u@192.0.2.1 PRIVMSG #room :m{i}" for i in (3, 4, 5)]
+    assert out[end + 1 :] == [
+        f"{SERVER} NOTICE #room :--- last 3 messages ---",  # without batch, the replay is marked in words
+        *(f":bob!~u@192.0.2.1 PRIVMSG #room :m{i}" for i in (3, 4, 5)),
+        f"{SERVER} NOTICE #room :--- end of replay ---",
+    ]
     # With batch and tags.
     carol = connect("carol", "batch", "server-time", "message-tags")
     msgs = [parse(line) for line in carol.send("JOIN #room")]
@@ -362,7 +366,18 @@ def test_no_replay_for_chathistory_clients_or_when_turned_off(clock: Clock) -> N
     dave.send("NS IDENTIFY secret-1", "NS SET REPLAY OFF")
     assert dave.send("JOIN #room")[-1].endswith(" 366 dave #room :End of /NAMES list.")
     dave.send("PART #room", "NS SET REPLAY ON")
-    assert dave.send("JOIN #room")[-1] == ":bob!~u@192.0.2.1 PRIVMSG #room :m5"
+    # Back at once: it saw everything, so nothing is replayed; what was said meanwhile is.
+    assert dave.send("JOIN #room")[-1].endswith(" 366 dave #room :End of /NAMES list.")
+    dave.send("PART #room")
+    clock.now = at(7)
+    bob = hub.users["bob"].client
+    assert isinstance(bob, IrcSession)
+    bob.data_received(b"PRIVMSG #room :while dave was out\r\n")
+    assert dave.send("JOIN #room")[-3:] == [
+        f"{SERVER} NOTICE #room :--- last message ---",
+        ":bob!~u@192.0.2.1 PRIVMSG #room :while dave was out",
+        f"{SERVER} NOTICE #room :--- end of replay ---",
+    ]
     # SASL-logged-in users too.
     hub.accounts.set_setting("dave", "replay", "off")
     late = IrcClient(hub, options)

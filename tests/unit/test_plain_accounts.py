@@ -4,6 +4,7 @@ defers it, and nickname-protection timers fire with ``hub.timers.run()``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -244,6 +245,7 @@ def test_replay_setting(hub: Hub) -> None:
         f"* You are in #lobby with {user_of(guest).nick}",
     ]
     assert alice.send("/replay on") == ["* Recent messages are shown when you join a room: on"]
+    hub.limits = replace(hub.limits, replay_window=0)  # what alice saw is replayed again: the setting alone
     assert hub.accounts.setting("alice", "replay", "unset") == "unset"
     lines = alice.send("/join #x", "/join #lobby")
     assert lines[2] == "* Recent messages in #lobby:"

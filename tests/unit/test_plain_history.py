@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -60,6 +61,7 @@ def test_a_newcomer_sees_the_recent_lines_after_the_greeting(hub: Hub) -> None:
         "[T] <alice> hello",
         "[T] * alice waves",
         "[T] -bob- a notice",
+        "* --- end of replay ---",
     ]
 
 
@@ -76,6 +78,7 @@ def test_replay_format_limit_and_dates(hub: Hub) -> None:
         "[14:02] <alice> line 3",
         "[14:02] <alice> line 4",
         "[14:03] * bob bold and red",
+        "* --- end of replay ---",
     ]
     dave = PlainClient(hub, PlainOptions(history_replay=100))
     assert dave.take()[3] == "[2024-04-30 14:03] <old> yesterday's line"
@@ -89,7 +92,8 @@ def test_no_replay_when_there_is_nothing_or_it_is_off(hub: Hub) -> None:
     assert off.take()[1:] == ["* You are in #lobby with alice"]
     assert off.send("/join #new") == ["* You are in #new, alone for now"]
     off.send("/part")
-    assert re.fullmatch(STAMP + r" <alice> said in #new", alice.send("/join #new")[2])
+    # alice saw her line when she said it: back in #new soon after, nothing is replayed to her
+    assert alice.send("/join #new") == ["* You are in #new, alone for now"]
 
 
 def test_replay_follows_the_topic(hub: Hub) -> None:
@@ -222,3 +226,21 @@ def test_search_usage(hub: Hub) -> None:
     assert alice.send("/search * -- !") == ["! Search for words made of letters or digits"]
     alice.send("/part")
     assert alice.send("/search x") == ["! You are not in a room: /join #room first"]
+
+
+def test_coming_back_soon_replays_only_what_was_said_meanwhile(hub: Hub) -> None:
+    alice, bob = plain(hub, "alice"), plain(hub, "bob")
+    alice.send("before")
+    bob.take()
+    assert bob.send("/join #elsewhere") == ["* You are in #elsewhere, alone for now"]
+    alice.send("while bob was away")
+    lines = bob.send("/join #lobby")
+    assert lines[0] == "* You are in #lobby with alice"
+    assert lines[1] == "* Since you left #lobby:"
+    assert re.fullmatch(STAMP + r" <alice> while bob was away", lines[2])
+    assert lines[3:] == ["* --- end of replay ---"]
+    bob.send("/join #elsewhere")
+    assert bob.send("/join #lobby") == ["* You are in #lobby with alice"]  # nothing new: no replay at all
+    hub.limits = replace(hub.limits, replay_window=0)  # 0: the whole replay every time
+    bob.send("/join #elsewhere")
+    assert bob.send("/join #lobby")[1] == "* Recent messages in #lobby:"

@@ -32,6 +32,9 @@ class MemoryLink:
     def close(self, reason: str) -> None:
         self.closed = reason
 
+    def charge_scan(self, items: int) -> None:
+        self.scanned = getattr(self, "scanned", 0) + items
+
     def charge_history(self, rows: int) -> None:
         self.charged += rows
 

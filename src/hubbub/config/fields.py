@@ -268,6 +268,15 @@ class Config:
     history_replay: int = _opt(
         20, COUNT, "storage", "lines of history replayed to a user joining a room (0: none)", "LINES"
     )
+    #: Seconds after leaving a room (a part, a kick, a quit) during which coming back replays only what was
+    #: said meanwhile: nothing twice, for an account across reconnects too.
+    replay_window: float = _opt(
+        600.0,
+        Number("0 or a positive number of seconds", zero=True),
+        "storage",
+        "seconds after leaving a room during which coming back replays only what was said meanwhile (0: all)",
+        "SECONDS",
+    )
     # -- timeouts -------------------------------------------------------------------------------------------
     #: Seconds allowed to flush pending output when a connection closes or the server stops.
     shutdown_timeout: float = _opt(

@@ -22,7 +22,7 @@ from .names import ROOM_PREFIX, casefold, is_valid_nick
 if TYPE_CHECKING:
     from .hub import Hub
 
-__all__ = ["account_party", "conversation", "party", "private_conversation"]
+__all__ = ["Seen", "account_party", "conversation", "party", "private_conversation"]
 
 
 def party(user: User) -> str:
@@ -61,3 +61,39 @@ def conversation(hub: Hub, user: User, target: str) -> tuple[str, str]:
         gone = hub.whowas.find(target, 1)
         them = gone[0].party if gone and gone[0].party else f"n:{casefold(target)}"
     return private_conversation(party(user), them), other.nick if other is not None else target
+
+
+class Seen:
+    """When each user last saw each room it left (``hub.seen``), so that coming back within
+    ``HubLimits.replay_window`` seconds replays only what was said meanwhile, not again what it saw. A user
+    is its account when logged in (a reconnect counts), else its session (see :func:`party`). Entries older
+    than the window are forgotten, oldest first: the map holds only the departures of the last window."""
+
+    __slots__ = ("_hub", "_left")
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        #: (party, room key) -> when it left, in the order of departure
+        self._left: dict[tuple[str, str], float] = {}
+
+    def left(self, user: User, room_key: str, now: float) -> None:
+        window = self._hub.limits.replay_window
+        if window <= 0:
+            return
+        left = self._left
+        key = (party(user), room_key)
+        left.pop(key, None)
+        left[key] = now
+        for _ in range(2):  # each departure forgets up to two expired ones, oldest first: never a pass
+            oldest = next(iter(left))
+            if now - left[oldest] < window:
+                break
+            del left[oldest]
+
+    def since(self, user: User, room_key: str, now: float) -> float | None:
+        """When ``user`` left the room ``room_key``, if within the window (then forgotten): what was said
+        after that is what it missed."""
+        when = self._left.pop((party(user), room_key), None)
+        if when is None or now - when >= self._hub.limits.replay_window:
+            return None
+        return when

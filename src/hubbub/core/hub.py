@@ -45,7 +45,7 @@ from .events import (
     Wallops,
 )
 from .fanout import Fanout, add_member, neighbours, remove_member
-from .history import conversation, party, private_conversation
+from .history import Seen, conversation, party, private_conversation
 from .klines import KLines, shown_reason
 from .limits import HubLimits
 from .model import Client, Mailbox, Room, User
@@ -85,6 +85,7 @@ class Hub:
         self.nicks = Nicks(self)
         self.monitor = Monitor()
         self.whowas = Whowas(self.limits.whowas)
+        self.seen = Seen(self)
         self.registered = RegisteredRooms(self)
         #: The one way in for other nodes' changes (unchecked): see core.replica.
         self.replica = Replica(self)
@@ -403,6 +404,7 @@ class Hub:
         return event
 
     def _leave(self, user: User, room: Room) -> None:
+        self.seen.left(user, room.key, time.time())
         remove_member(room, user)
         del room.members[user]
         del user.rooms[room.key]

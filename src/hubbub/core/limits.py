@@ -44,3 +44,6 @@ class HubLimits:
     register_window: float = 600.0
     #: Seconds after which an account nobody logged in to is removed (0: never; see core.expiry).
     account_expire: float = 0.0
+    #: Seconds after leaving a room during which coming back replays only what was said meanwhile (0: the
+    #: whole replay every time; see core.history.Seen).
+    replay_window: float = 600.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 
 from ..wire.masks import match_mask
 from .errors import ChatError, Reason
@@ -46,13 +47,16 @@ def members_seen_by(room: Room, viewer: User | None, everyone: bool = False) -> 
     return [member for member in room.members if "i" not in member.modes]
 
 
+_BY_KEY = attrgetter("key")
+
+
 def first_rooms(rooms: Iterable[Room], limit: int) -> tuple[list[Room], int]:
     """At most ``limit`` of ``rooms``, the first by name, and how many more there are: what a room listing
     shows, so that its output (and the sort) stays bounded on a server with very many rooms."""
     found = list(rooms)
     if len(found) <= limit:
-        return sorted(found, key=lambda room: room.key), 0
-    return heapq.nsmallest(limit, found, key=lambda room: room.key), len(found) - limit
+        return sorted(found, key=_BY_KEY), 0
+    return heapq.nsmallest(limit, found, key=_BY_KEY), len(found) - limit
 
 
 def require_member(user: User, room: Room) -> str:

@@ -369,6 +369,11 @@ class Connection(asyncio.BufferedProtocol):
         if flood is not None:
             flood.charge_history(rows, self.loop.time())
 
+    def charge_scan(self, items: int) -> None:
+        flood = self.flood
+        if flood is not None:
+            flood.charge_scan(items, self.loop.time())
+
     def show_client(self, host: str) -> None:
         """From now on the client is at ``host``, as a trusted proxy said (the log shows the proxy after
         "via"); the limits' count is the caller's (see set_client_address)."""

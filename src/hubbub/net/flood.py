@@ -29,6 +29,9 @@ BYTE_QUANTUM = 512
 #: Rounding slack for token counts computed from floating-point times.
 EPSILON = 1e-9
 
+#: Rooms a listing (LIST, /rooms) may go through for the price of one line of the flood budget.
+SCAN_PER_LINE = 500
+
 
 @dataclass(frozen=True, slots=True)
 class FloodLimits:
@@ -126,6 +129,12 @@ class Flood:
         had sent those lines: its next input waits for them as for a flood (past ``kill``: disconnected)."""
         if rows > 0:
             self.lines.take(rows / self.history_rows, now)
+
+    def charge_scan(self, items: int, now: float) -> None:
+        """Charge a listing that went through ``items`` rooms (LIST, /rooms), one line per
+        :data:`SCAN_PER_LINE`: a loop of listings on a server with many rooms is slowed like a flood."""
+        if items > 0:
+            self.lines.take(items / SCAN_PER_LINE, now)
 
     def refund(self) -> None:
         """Forget what was charged (not what is held): the connection changed protocols, and what the previous

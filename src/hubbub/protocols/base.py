@@ -70,6 +70,11 @@ class Link(Protocol):
         exempt from flood control."""
         ...
 
+    def charge_scan(self, items: int) -> None:
+        """A listing (LIST, /rooms) went through ``items`` rooms: charge them to the client's flood budget
+        (one line per 500 rooms), so that a loop of listings is slowed like a flood."""
+        ...
+
     def send(self, data: bytes) -> None:
         """Queue ``data``; it goes out at the end of this loop turn, coalesced with the rest. Never blocks."""
         ...

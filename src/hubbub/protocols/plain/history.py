@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...core.model import Room, User
-from ...store import StoredMessage, StoreError, search_phrases
+from ...store import ByTime, StoredMessage, StoreError, search_phrases
 from .render import history_line
 from .table import HISTORY, command
 
@@ -42,18 +42,21 @@ def replay_wanted(session: PlainSession, user: User) -> bool:
 
 
 def replay(session: PlainSession, user: User, room: Room) -> None:
-    """Show the last lines of ``room`` to ``user``, who just joined it (nothing when there are none)."""
+    """Show the last lines of ``room`` to ``user``, who just joined it (nothing when there are none), between
+    two marks; coming back soon after leaving, only what was said meanwhile (see core.history.Seen)."""
     limit = session.options.history_replay
     if limit <= 0 or not replay_wanted(session, user):
         return
+    since = session.hub.seen.since(user, room.key, session.hub.now())  # back soon: only what it missed
     try:
-        messages = session.hub.store.latest(room.key, limit)
+        messages = session.hub.store.latest(room.key, limit, None if since is None else ByTime(since))
     except StoreError:
         session.error(_UNAVAILABLE)
         return
     lines = _lines(session, messages)
     if lines:
-        session.send_lines([f"* Recent messages in {room.name}:", *lines])
+        head = f"* Recent messages in {room.name}:" if since is None else f"* Since you left {room.name}:"
+        session.send_lines([head, *lines, "* --- end of replay ---"])
 
 
 def _count(text: str) -> int | None:

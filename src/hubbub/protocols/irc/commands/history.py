@@ -260,9 +260,19 @@ def replay_on_join(session: IrcSession, room: Room) -> None:
     hub = session.hub
     if user.account and hub.accounts.setting(user.account, "replay", "on") == "off":
         return
+    since = hub.seen.since(user, room.key, hub.now())  # back soon: only what it missed
     try:
-        found = hub.store.latest(room.key, count)
+        found = hub.store.latest(room.key, count, None if since is None else ByTime(since))
     except StoreError:
         return
-    if found:
-        send_messages(session, room.name, found)
+    if not found:
+        return
+    if session.caps & Cap.BATCH:
+        send_messages(session, room.name, found)  # a chathistory batch marks the replay
+        return
+    # No batch: say where the replay starts and ends, so that nobody takes old lines for new ones.
+    server = session.options.server_name
+    last = f"last {len(found)} messages" if len(found) > 1 else "last message"
+    session.send(line(f":{server} NOTICE {room.name} :--- {last} ---"))
+    send_messages(session, room.name, found)
+    session.send(line(f":{server} NOTICE {room.name} :--- end of replay ---"))
