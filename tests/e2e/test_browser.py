@@ -249,10 +249,10 @@ def test_after_a_server_restart_the_page_reconnects_rejoins_and_fetches_what_it_
     ann.sees("while you were away")
     ann.sees("and another thing")
     watcher = again.connect("watcher")
-    watcher.send("/who #web")
-    watcher.expect(r"^\* 1 in #web: ann$")
     watcher.send("/who #lobby")
     watcher.expect(r"^\* 2 in #lobby: ann, watcher$")
+    watcher.send("/join #web")  # ann is invisible (+i) to those outside #web, as on IRC
+    watcher.expect(r"^\* You are in #web with ann$")
     texts = ann.log().locator(".msg[data-msgid] .body").all_text_contents()
     assert texts == ["before the restart", "while you were away", "and another thing"]
     # The session's end and the failed attempts to reconnect are not page errors.
