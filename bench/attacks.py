@@ -444,6 +444,26 @@ async def probe_main(
     }
 
 
+@dataclass(frozen=True)
+class Gate:
+    """The attackers connect first, then wait here: the attack (and the probes' measure) starts when all of
+    them are in, for ``duration`` seconds."""
+
+    folder: str
+    duration: float
+
+    async def go(self) -> float:
+        """Say this process is ready, wait for the start; when the attack stops (``time.monotonic()``)."""
+        (Path(self.folder) / f"ready-{os.getpid()}").touch()
+        start = Path(self.folder) / "start"
+        deadline = time.monotonic() + 600
+        while not start.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the attack never started")
+            await asyncio.sleep(0.005)
+        return float(start.read_text()) + self.duration
+
+
 # -- the attacks --------------------------------------------------------------------------------------------
 
 
@@ -476,7 +496,7 @@ def tally_closed(conns: list[Conn], work: Work, markers: dict[str, bytes]) -> No
         conn.close()
 
 
-async def attack_list_globs(ports: dict[str, int], sizes: Sizes, n: int, stop_at: float) -> dict[str, int]:
+async def attack_list_globs(ports: dict[str, int], sizes: Sizes, n: int, gate: Gate) -> dict[str, int]:
     work = Work()
     masks = ",".join(f"#*{i}*x" for i in range(sizes.masks))
     line = f"LIST {masks}\r\n".encode()
@@ -484,13 +504,14 @@ async def attack_list_globs(ports: dict[str, int], sizes: Sizes, n: int, stop_at
         [irc(ports["irc"], ATTACKER, f"lg{os.getpid()}x{i}", (b" 323 ", b"Excess Flood")) for i in range(n)],
         work,
     )
+    stop_at = await gate.go()
     sent = await asyncio.gather(*(paced(c, lambda _i: line, b" 323 ", stop_at, RATE, 64) for c in conns))
     work.add("LIST sent", sum(sent))
     tally_closed(conns, work, {"LIST answered": b" 323 "})
     return work.counts
 
 
-async def attack_list_full(ports: dict[str, int], sizes: Sizes, n: int, stop_at: float) -> dict[str, int]:
+async def attack_list_full(ports: dict[str, int], sizes: Sizes, n: int, gate: Gate) -> dict[str, int]:
     work = Work()
     half = n // 2
     ircs = await opened(
@@ -503,6 +524,7 @@ async def attack_list_full(ports: dict[str, int], sizes: Sizes, n: int, stop_at:
     plains = await opened(
         [plain(ports["plain"], ATTACKER, (b" rooms:", b"Excess Flood")) for _ in range(n - half)], work
     )
+    stop_at = await gate.go()
     sent = await asyncio.gather(
         *(paced(c, lambda _i: b"LIST\r\n", b" 323 ", stop_at, RATE, 64) for c in ircs),
         *(paced(c, lambda _i: b"/rooms\r\n", b" rooms:", stop_at, RATE, 64) for c in plains),
@@ -513,7 +535,7 @@ async def attack_list_full(ports: dict[str, int], sizes: Sizes, n: int, stop_at:
     return work.counts
 
 
-async def attack_chathistory(ports: dict[str, int], sizes: Sizes, n: int, stop_at: float) -> dict[str, int]:
+async def attack_chathistory(ports: dict[str, int], sizes: Sizes, n: int, gate: Gate) -> dict[str, int]:
     work = Work()
     conns = await opened(
         [
@@ -533,6 +555,7 @@ async def attack_chathistory(ports: dict[str, int], sizes: Sizes, n: int, stop_a
     await gather_bounded([c.sync() for c in conns])
     joined = sum(c.count(b"BATCH -") for c in conns)  # a replay on joining, if any
     line = f"CHATHISTORY LATEST #hist * {sizes.history_limit}\r\n".encode()
+    stop_at = await gate.go()
     sent = await asyncio.gather(*(paced(c, lambda _i: line, b"BATCH -", stop_at, RATE, 2) for c in conns))
     work.add("CHATHISTORY sent", sum(sent))
     tally_closed(conns, work, {"batches": b"BATCH -"})
@@ -540,10 +563,11 @@ async def attack_chathistory(ports: dict[str, int], sizes: Sizes, n: int, stop_a
     return work.counts
 
 
-async def attack_login_guess(ports: dict[str, int], sizes: Sizes, n: int, stop_at: float) -> dict[str, int]:
+async def attack_login_guess(ports: dict[str, int], sizes: Sizes, n: int, gate: Gate) -> dict[str, int]:
     work = Work()
     markers = (b"Login failed", b"try again in", b"busy checking", b"You are logged in", b"Excess Flood")
     conns = await opened([plain(ports["plain"], ATTACKER, markers) for _ in range(n)], work)
+    stop_at = await gate.go()
     sent = await asyncio.gather(
         *(paced(c, lambda i: f"/login victim guess{i}\r\n".encode(), None, stop_at, RATE, 0) for c in conns)
     )
@@ -561,13 +585,12 @@ async def attack_login_guess(ports: dict[str, int], sizes: Sizes, n: int, stop_a
     return work.counts
 
 
-async def attack_register_flood(
-    ports: dict[str, int], sizes: Sizes, n: int, stop_at: float
-) -> dict[str, int]:
+async def attack_register_flood(ports: dict[str, int], sizes: Sizes, n: int, gate: Gate) -> dict[str, int]:
     work = Work()
     markers = (b"You registered", b"try again in", b"busy checking", b"Excess Flood")
     conns = await opened([plain(ports["plain"], ATTACKER, markers) for _ in range(n)], work)
     tag = os.getpid()
+    stop_at = await gate.go()
 
     async def one(conn: Conn, k: int) -> int:
         return await paced(
@@ -587,9 +610,10 @@ async def attack_register_flood(
     return work.counts
 
 
-async def attack_slowloris(ports: dict[str, int], sizes: Sizes, n: int, stop_at: float) -> dict[str, int]:
+async def attack_slowloris(ports: dict[str, int], sizes: Sizes, n: int, gate: Gate) -> dict[str, int]:
     work = Work()
     conns = await opened([plain(ports["plain"], ATTACKER) for _ in range(n)], work)
+    stop_at = await gate.go()
     dripped = 0
     while time.monotonic() < stop_at:
         for conn in conns:
@@ -607,8 +631,10 @@ async def meet(folder: Path, me: str, procs: int) -> None:
     """Wait until ``procs`` processes reached ``folder`` (each leaves a file there)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / me).touch()
-    deadline = time.monotonic() + 180
-    while len(list(folder.iterdir())) < procs and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while len(list(folder.iterdir())) < procs:
+        if (folder.parent / "abort").exists() or time.monotonic() > deadline:
+            raise RuntimeError(f"another attacker process failed (at {folder.name})")
         await asyncio.sleep(0.02)
 
 
@@ -617,7 +643,7 @@ async def attack_rounds(
     ports: dict[str, int],
     sizes: Sizes,
     n: int,
-    stop_at: float,
+    gate: Gate,
     barrier: str,
     procs: int,
     index: int,
@@ -626,18 +652,37 @@ async def attack_rounds(
     leave together, in rounds until ``stop_at`` (process 0 decides whether another round starts). After
     leaving, each waits until the server answers a PING on a connection of its own, so that a round's opening
     and its leaving are measured apart (``_events``: when each round opened, left, and was over)."""
+    try:
+        return await _rounds(kind, ports, sizes, n, gate, Path(barrier), procs, index)
+    except BaseException:
+        (Path(barrier) / "abort").touch()  # the others stop waiting for this one
+        raise
+
+
+async def _rounds(
+    kind: str,
+    ports: dict[str, int],
+    sizes: Sizes,
+    n: int,
+    gate: Gate,
+    barrier: Path,
+    procs: int,
+    index: int,
+) -> dict[str, Any]:
     work = Work()
     me = str(os.getpid())
     events: list[tuple[str, int, float]] = []
     control = await irc(ports["irc"], ATTACKER, f"ctl{me}")
+    stop_at = await gate.go()
     rnd = 0
     while True:
-        if index == 0:
-            (Path(barrier) / f"go{rnd}").write_text(
-                "go" if time.monotonic() < stop_at or rnd == 0 else "stop"
-            )
+        if index == 0:  # written whole, then renamed: the others never read half of it
+            (barrier / "decided").write_text("go" if time.monotonic() < stop_at or rnd == 0 else "stop")
+            (barrier / "decided").rename(barrier / f"go{rnd}")
         else:
             while not (Path(barrier) / f"go{rnd}").exists():
+                if (Path(barrier) / "abort").exists():
+                    raise RuntimeError("another attacker process failed")
                 await asyncio.sleep(0.02)
         if (Path(barrier) / f"go{rnd}").read_text() != "go":
             break
@@ -782,7 +827,9 @@ def run_scenario(
             if not wait_file(Path(setup_ready), 600):
                 raise RuntimeError(f"{scenario}: setup failed: {setup.result(1)}")
             info = json.loads(Path(setup_ready).read_text())
-            probe_ready, start = str(workdir / "probe-ready"), str(workdir / "start")
+            gate = Gate(str(workdir / "gate"), duration)
+            Path(gate.folder).mkdir()
+            probe_ready, start = str(workdir / "probe-ready"), str(Path(gate.folder) / "start")
             done = str(workdir / "done")
             probe = Child(probe_main, ports["irc"], probe_ready, start, done, duration, drain)
             if not wait_file(Path(probe_ready), 60):
@@ -792,7 +839,6 @@ def run_scenario(
             connect_time = 0.0
             if scenario != "baseline":
                 began = time.monotonic()
-                stop_at = began + duration
                 procs = sizes.procs
                 if scenario in ROUNDS:
                     total = sizes.watchers if scenario == "monitor-quit" else sizes.storm
@@ -805,7 +851,7 @@ def run_scenario(
                             ports,
                             sizes,
                             total // procs,
-                            stop_at,
+                            gate,
                             str(barrier),
                             procs,
                             index,
@@ -815,11 +861,15 @@ def run_scenario(
                     ]
                 else:
                     split = [sizes.conns // 2, sizes.conns - sizes.conns // 2]
-                    attackers = [
-                        Child(ATTACKS[scenario], ports, sizes, n, stop_at, nice=5) for n in split if n
-                    ]
+                    attackers = [Child(ATTACKS[scenario], ports, sizes, n, gate, nice=5) for n in split if n]
+                deadline = time.monotonic() + 300
+                while len(list(Path(gate.folder).glob("ready-*"))) < len(attackers):
+                    if time.monotonic() > deadline or not all(a.process.is_alive() for a in attackers):
+                        break  # the failure is reported with the results
+                    time.sleep(0.01)
                 connect_time = time.monotonic() - began
-            Path(start).touch()
+            Path(start + ".tmp").write_text(repr(time.monotonic()))
+            Path(start + ".tmp").rename(start)
             spy = None
             if profile is not None:
                 profile.mkdir(parents=True, exist_ok=True)
@@ -830,8 +880,6 @@ def run_scenario(
                         "record",
                         "--pid",
                         str(ports["pid"]),
-                        "--duration",
-                        str(int(duration + drain)),
                         "--format",
                         "raw",
                         "--output",
@@ -854,13 +902,14 @@ def run_scenario(
                     work[key] = max(work.get(key, 0), value) if key == "rounds" else work.get(key, 0) + value
             Path(done).touch()
             measured = probe.result(duration + drain + PROBE_OVERTIME + 60)
-            Path(stop).touch()
-            setup.result(30)
-            if spy is not None:
+            if spy is not None:  # it writes its samples when interrupted
+                spy.send_signal(signal.SIGINT)
                 try:
-                    spy.wait(drain + 30)
+                    spy.wait(30)
                 except subprocess.TimeoutExpired:
                     spy.kill()
+            Path(stop).touch()
+            setup.result(30)
     if "error" in measured:
         raise RuntimeError(f"{scenario}: the probes failed: {measured['error']}")
     delays = measured["delays"]
