@@ -924,7 +924,7 @@ def run_scenario(
         "sent": measured["sent"],
         "lost": measured["lost"],
         "late": measured["late"],
-        "work": {k: v for k, v in work.items() if v},
+        "work": work,
         "setup": info,
         "errors": errors,
         "connect_s": connect_time,
@@ -955,8 +955,12 @@ def phase_p99(samples: list[tuple[float, float]], events: list[tuple[str, int, f
 
 
 def describe(work: dict[str, int], phases: dict[str, float] | None = None) -> str:
-    skip = {"bytes_in", "connected"}
-    parts = [f"{k} {v}" for k, v in work.items() if k not in skip]
+    parts = [f"{work['connected']} connections"] if "connected" in work else []
+    # Answers are shown when none came too (the attack did not get through); disconnections when some did.
+    quiet = {"dropped", "flood kills", "refused"}
+    parts += [
+        f"{k} {v}" for k, v in work.items() if k not in ("bytes_in", "connected") and (v or k not in quiet)
+    ]
     parts += [f"{k} {v:.0f} ms" for k, v in (phases or {}).items()]
     if "bytes_in" in work:
         parts.append(f"{work['bytes_in'] / 2**20:.1f} MiB read")
