@@ -156,3 +156,39 @@ def test_quick_cluster_suite_with_two_workers_delivers_every_line_once(tmp_path:
         assert len(result["clients_per_worker"]) == 2 and min(result["clients_per_worker"]) > 0, where
     assert out.returncode == 0, out.stdout + out.stderr
     assert "CPU placement: none pinned" in out.stdout
+
+
+def test_tiny_attack_scenarios_run_and_are_measured(tmp_path: Path) -> None:
+    """bench/attacks.py end to end, tiny: the setup, the probe pair and the attacker all run, and the attack
+    really happened (answers counted), so the script cannot rot."""
+    path = tmp_path / "attacks.json"
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "attacks.py"),
+            "--tiny",
+            "--scenarios",
+            "list-globs,chathistory",
+            "--duration",
+            "1",
+            "--drain",
+            "2",
+            "--json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+        env=uncovered_env(),
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    results = {r["scenario"]: r for r in json.loads(path.read_text())["results"]}
+    assert set(results) == {"list-globs", "chathistory"}
+    for result in results.values():
+        assert result["errors"] == [], result
+        assert result["sent"] > 0 and result["p99_ms"] >= result["p50_ms"] > 0, result
+    assert results["list-globs"]["work"]["LIST answered"] > 0
+    assert results["chathistory"]["work"]["batches"] > 0
+    assert results["chathistory"]["setup"]["history_rows_served"] == 100
+    assert "attack work done" in out.stdout
