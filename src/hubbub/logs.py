@@ -56,6 +56,10 @@ def configure(config: Config, stream: IO[str] | None = None) -> None:
     Called again (on a reload), it changes the format and level of the same handler in place.
     """
     global _handler, _log_bodies
+    # No format here shows the caller, thread or process: not looking them up makes a record about a third
+    # cheaper (a storm of disconnections logs a line each).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     if _handler is None or stream is not None:
         if _handler is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hubbub.core.hub import Hub
+from hubbub.core.rooms import Listings
 
 from .irc_harness import IrcClient, PlainClient, make_world
 
@@ -295,3 +296,22 @@ def test_list_and_plain_rooms_charge_the_rooms_they_go_through() -> None:
     plain = PlainClient(hub)
     plain.send("/rooms")
     assert plain.link.scanned == 31  # type: ignore[attr-defined]  (and #lobby)
+
+
+def test_listings_share_one_budget_and_answer_try_again_when_it_is_spent() -> None:
+    listings = Listings()
+    assert listings.allow(20_000, 100.0)  # fits the full budget
+    assert not listings.allow(20_000, 100.0)  # not now: it would stall the loop for everyone
+    assert listings.allow(100_000, 101.0)  # the budget is full again: even a longer one runs
+    assert not listings.allow(1, 101.0)
+    hub, _, connect = make_world()
+    alice = connect("alice")
+    alice.send("JOIN #a")
+    hub.listings.full_at = hub.now() + 60  # spent by others
+    assert alice.send("LIST") == [
+        ":irc.test 263 alice LIST :Server load is temporarily too heavy. Please wait a while and try again."
+    ]
+    plain = PlainClient(hub)
+    assert plain.send("/rooms") == ["! The server is busy listing rooms; try again in a few seconds"]
+    hub.listings.full_at = 0.0
+    assert alice.send("LIST")[-1] == ":irc.test 323 alice :End of /LIST"

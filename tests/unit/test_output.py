@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from hubbub.core.fanout import enqueue
+from hubbub.core.fanout import Batch, enqueue
 from hubbub.net.connection import SENDQ_HARD_FACTOR, Connection
 from hubbub.net.output import OutputScheduler
 from hubbub.net.state import READ_SIZE, NetState
@@ -336,3 +336,15 @@ def test_a_session_that_declares_itself_exempt_gets_its_input_over_the_budget(ex
         assert a.flood is not None and a.flood.held  # held back, passed on as the budget refills
         assert session.data + a.flood.held == b"one\ntwo\nthree\n"
     assert node.stats.bytes_in == 14
+
+
+def test_a_client_that_hung_up_gets_its_answers_but_no_room_lines_on_closing() -> None:
+    """On EOF the session answers what came with it, then the connection closes: the room's batch (in a
+    storm of departures, the quits of all who left before it in that turn) is read by nobody: not written."""
+    node = Node()
+    a, _ = node.connect("a")
+    batch = Batch(b"* bob left (bye)\r\n")
+    enqueue(a.out, batch)
+    a.send(b"* 2 in #lobby: alice, bob\r\n")
+    a.eof_received()
+    assert WRITES == [("a", b"* 2 in #lobby: alice, bob\r\n")]

@@ -55,7 +55,7 @@ from .names import ROOM_PREFIX, casefold, is_valid_room
 from .nicks import SERVICE_NICKS, ManualTimers, Nicks, Timer
 from .registered import RegisteredRooms
 from .replica import Cluster, Replica
-from .rooms import apply_modes, check_entry, is_banned, require_member, require_op
+from .rooms import Listings, apply_modes, check_entry, is_banned, require_member, require_op
 from .users import Directory
 from .whowas import Whowas, WhowasEntry
 
@@ -80,12 +80,12 @@ class Hub:
         self.directory = Directory()
         #: nickname key -> User (the directory's; read it, file users through the directory or the replica).
         self.users: dict[str, User] = self.directory.users
-        #: room key -> Room
-        self.rooms: dict[str, Room] = {}
+        self.rooms: dict[str, Room] = {}  # room key -> Room
         self.nicks = Nicks(self)
         self.monitor = Monitor()
         self.whowas = Whowas(self.limits.whowas)
         self.seen = Seen(self)
+        self.listings = Listings()
         self.registered = RegisteredRooms(self)
         #: The one way in for other nodes' changes (unchecked): see core.replica.
         self.replica = Replica(self)

@@ -19,6 +19,7 @@ from .modes import LIST_MODES, PREFIX_MODES, ModeRequest, parse_limit, valid_key
 from .names import casefold, is_clean
 
 __all__ = [
+    "Listings",
     "apply_modes",
     "check_entry",
     "first_rooms",
@@ -48,6 +49,31 @@ def members_seen_by(room: Room, viewer: User | None, everyone: bool = False) -> 
 
 
 _BY_KEY = attrgetter("key")
+
+
+class Listings:
+    """The server's budget of rooms gone through by listings (LIST, /rooms: ``hub.listings``), whoever asks:
+    a listing costs one pass over the rooms, and many connections listing at once (even within each one's
+    flood budget) would stall the loop for everyone. A listing that does not fit waits (the protocols answer
+    "try again"), unless the budget is full: then even one longer than it runs."""
+
+    #: Rooms gone through per second, and at most at once.
+    RATE = 50_000.0
+    CAPACITY = 25_000.0
+
+    __slots__ = ("full_at",)
+
+    def __init__(self) -> None:
+        #: When the budget is full again (in the past: it is full).
+        self.full_at = 0.0
+
+    def allow(self, rooms: int, now: float) -> bool:
+        """Whether a listing going through ``rooms`` rooms may run now; if so, it is charged."""
+        start = max(self.full_at, now)
+        if self.full_at > now and start + rooms / self.RATE - self.CAPACITY / self.RATE > now:
+            return False
+        self.full_at = start + rooms / self.RATE
+        return True
 
 
 def first_rooms(rooms: Iterable[Room], limit: int) -> tuple[list[Room], int]:

@@ -24,7 +24,7 @@ import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from ..core.fanout import Queued, enqueue, flatten
+from ..core.fanout import Batch, Queued, enqueue, flatten
 from .guard import closing_line
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ class Connection(asyncio.BufferedProtocol):
         "factory",
         "flood",
         "held",
+        "hung_up",
         "id",
         "kind",
         "loop",
@@ -136,6 +137,8 @@ class Connection(asyncio.BufferedProtocol):
         self.close_held = False
         #: False once the connection is closing: nothing more is written.
         self.open = True
+        #: The peer closed its side (EOF): on closing, only the answers to it are written, not room lines.
+        self.hung_up = False
         #: When the backlog first went over ``sendq`` (loop time), 0 when it is under.
         self.over_since = 0.0
         self.sendq = state.sendq
@@ -216,6 +219,7 @@ class Connection(asyncio.BufferedProtocol):
         if flood is not None and flood.held:
             flood.eof = True  # after the held input (see _release)
             return not self.tls
+        self.hung_up = True
         session = self.session
         if session is not None and self.open:
             self._guard(session.eof_received)
@@ -342,6 +346,10 @@ class Connection(asyncio.BufferedProtocol):
                 codec.closing(reason)
             except Exception:
                 log.exception("internal error closing connection #%d %s", self.id, self.peer)
+        if self.hung_up:
+            # Room lines for someone who hung up are read by nobody, and in a storm of departures each
+            # one's share of the turn's batch grows with the others': only the answers to it are written.
+            self.out[:] = [item for item in self.out if type(item) is not Batch]
         self.flush(self.output.hold_tag())
         self._shut()
         if self.held:

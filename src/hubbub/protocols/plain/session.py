@@ -242,8 +242,12 @@ class PlainSession:
     @command("rooms", "list", usage="/rooms [pattern]", section=GENERAL)
     def cmd_rooms(self, user: User, arg: str) -> None:
         """list the rooms (those whose name holds the pattern) and how many are in each"""
-        rooms: Iterable[Room] = [room for room in self.hub.rooms.values() if visible_to(room, user)]
-        self.link.charge_scan(len(self.hub.rooms))  # a loop of listings is slowed like a flood
+        hub = self.hub
+        if not hub.listings.allow(len(hub.rooms), hub.now()):  # many listings at once: the budget is spent
+            self.error("The server is busy listing rooms; try again in a few seconds")
+            return
+        rooms: Iterable[Room] = [room for room in hub.rooms.values() if visible_to(room, user)]
+        self.link.charge_scan(len(hub.rooms))  # a loop of listings is slowed like a flood
         if arg:
             pattern = arg if "*" in arg or "?" in arg else f"*{arg}*"
             rooms = [room for room in rooms if match_mask(pattern, room.name)]

@@ -154,6 +154,12 @@ def list_(session: IrcSession, user: User, msg: Message) -> None:
             "NOTICE", user.nick, f"LIST uses at most {LIST_PATTERNS_MAX} patterns; {wanted.ignored} ignored"
         )
     hub = session.hub
+    scanned = len(hub.rooms) if wanted.masks or not wanted.names else len(wanted.names)
+    if not hub.listings.allow(scanned, hub.now()):  # many listings at once: the server's budget is spent
+        session.numeric(
+            n.RPL_TRYAGAIN, "LIST", "Server load is temporarily too heavy. Please wait a while and try again."
+        )
+        return
     # Only the tests asked for, each in one pass: a full LIST goes through every room of the server.
     rooms = [room for room in wanted.select(hub) if visible_in(room, user)]
     if wanted.more_than >= 0 or wanted.fewer_than is not None:
@@ -162,7 +168,7 @@ def list_(session: IrcSession, user: User, msg: Message) -> None:
         rooms = [room for room in rooms if not any(match(room.name) for match in excluded)]
     shown, more = first_rooms(rooms, hub.limits.list_rooms)
     # The work is the rooms gone through: charged to the flood budget, so that a loop of LISTs is slowed.
-    session.link.charge_scan(len(hub.rooms) if wanted.masks or not wanted.names else len(wanted.names))
+    session.link.charge_scan(scanned)
     session.numerics(((room.name, str(len(room.members)), room.topic) for room in shown), n.RPL_LIST)
     if more:
         session.server_line("NOTICE", user.nick, f"{more} more: narrow the LIST with a pattern (LIST *word*)")
