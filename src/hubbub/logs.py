@@ -4,14 +4,21 @@ Text: ``2026-11-29 09:36:12,345 INFO hubbub.net: #12 connected from 203.0.113.5:
 JSON: one object per line, ``{"time": "2026-11-29T09:36:12.345Z", "level": "info", "logger": "hubbub.net",
 "message": "...", ...}`` with any ``extra=`` fields of the call added as keys.
 
+The server's log is written by a thread (``logging.handlers.QueueListener``): the event loop only hands each
+record over, so that a burst of lines (thousands of connections closing at once) never waits on standard
+error, nor on the thread that writes to it getting the interpreter back after each write.
+
 Passwords are never logged. Message text (what users say) is not logged either unless ``--log-bodies`` is on:
 code that would log a message's text passes it through :func:`body`, which keeps it only then.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import queue
 import sys
 import time
 from typing import IO, Any
@@ -26,6 +33,9 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 _handler: logging.Handler | None = None
+#: The thread that writes the server's log (None when the log goes to a stream a caller gave).
+_listener: logging.handlers.QueueListener | None = None
+_queued: logging.Handler | None = None
 _log_bodies = False
 
 
@@ -55,7 +65,7 @@ def configure(config: Config, stream: IO[str] | None = None) -> None:
 
     Called again (on a reload), it changes the format and level of the same handler in place.
     """
-    global _handler, _log_bodies
+    global _handler, _listener, _queued, _log_bodies
     # No format here shows the caller, thread or process: not looking them up makes a record about a third
     # cheaper (a storm of disconnections logs a line each).
     logging._srcfile = None
@@ -63,15 +73,32 @@ def configure(config: Config, stream: IO[str] | None = None) -> None:
     root = logging.getLogger()
     if _handler is None or stream is not None:
         if _handler is not None:
-            root.removeHandler(_handler)
+            root.removeHandler(_queued or _handler)
+        _stop_listener()
+        _queued = None
         _handler = logging.StreamHandler(stream or sys.stderr)
-        root.addHandler(_handler)
+        if stream is None:  # the server's own log, on standard error: written by a thread
+            records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+            _queued = logging.handlers.QueueHandler(records)
+            _listener = logging.handlers.QueueListener(records, _handler)
+            _listener.start()
+            atexit.register(_stop_listener)  # what is queued is written before the process ends
+            root.addHandler(_queued)
+        else:
+            root.addHandler(_handler)
     formatter: logging.Formatter = (
         JsonFormatter() if config.log_format == "json" else logging.Formatter(TEXT_FORMAT)
     )
     _handler.setFormatter(formatter)
     root.setLevel(config.log_level.upper())
     _log_bodies = config.log_bodies
+
+
+def _stop_listener() -> None:
+    global _listener
+    listener, _listener = _listener, None
+    if listener is not None:
+        listener.stop()
 
 
 def bodies_logged() -> bool:

@@ -20,9 +20,11 @@ def restore_root() -> Iterator[None]:
     root = logging.getLogger()
     level = root.level
     yield
-    if logs._handler is not None:
-        root.removeHandler(logs._handler)
-        logs._handler = None
+    logs._stop_listener()
+    for handler in (logs._queued, logs._handler):
+        if handler is not None:
+            root.removeHandler(handler)
+    logs._handler = logs._queued = None
     logs._log_bodies = False
     root.setLevel(level)
 
@@ -60,3 +62,16 @@ def test_configured_with_another_stream_the_log_moves_there(restore_root: None) 
     assert first.getvalue().endswith("WARNING hubbub.test: one\n")
     assert "two" not in first.getvalue()  # one handler, moved: nothing written twice
     assert [json.loads(line)["message"] for line in second.getvalue().splitlines()] == ["two"]
+
+
+def test_the_servers_log_is_written_by_a_thread_and_flushed_at_exit(
+    restore_root: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs.configure(Config())  # standard error, as the server has it
+    assert logs._listener is not None and logs._queued in logging.getLogger().handlers
+    for i in range(200):
+        logging.getLogger("hubbub.net").info("#%d disconnected", i)
+    logs._stop_listener()  # what atexit does: everything queued is written, in order
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(": ", 1)[1] for line in lines] == [f"#{i} disconnected" for i in range(200)]
+    assert lines[0].split()[2:4] == ["INFO", "hubbub.net:"]
