@@ -115,6 +115,7 @@ def test_an_account_survives_a_restart(make_server: Start, db: str) -> None:
     client.expect_next(r"^! Login failed")
     client.send("/login alice second-password")
     client.expect_next(r"^\* You are logged in as alice$")
+    client.expect_next(r"^\* You are now known as alice$")  # a guest logged in goes by its account's name
     client.send("/join #elsewhere")
     client.expect_next(r"^\* You are in #elsewhere, alone for now$")
     client.send("/join #lobby")
@@ -235,6 +236,7 @@ def test_back_in_a_room_soon_after_only_what_was_missed_is_replayed(make_server:
     bob.send("/join #elsewhere")
     bob.expect(r"^\* You are in #elsewhere")
     alice.send("while bob was away")
+    alice.sync()  # said before bob is back
     bob.send("/join #lobby")
     bob.expect_next(r"^\* You are in #lobby with alice$")
     bob.expect_next(r"^\* Since you left #lobby:$")

@@ -539,7 +539,7 @@ def test_a_registered_nickname_is_taken_back_after_the_grace_period() -> None:
     out = client.send("NICK alice", "USER a 0 * :A")
     assert (
         f"{SERVER} NOTICE alice :The nickname alice is registered. Log in to it within 30 seconds"
-        " or you will be renamed."
+        " or you will be renamed. Use /msg NickServ IDENTIFY <password>, or SASL."
     ) in out
     client.send("JOIN #x")
     other.take()

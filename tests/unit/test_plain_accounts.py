@@ -146,10 +146,18 @@ def test_login_logout_and_wrong_passwords(hub: Hub) -> None:
         "! Login failed: wrong password, or no account named alice"
     ]
     assert client.send("/logout") == ["! You are not logged in"]
-    assert client.send(f"/login ALICE {PASSWORD}") == ["* You are logged in as alice"]
+    # Logged in, you go by your account's nickname.
+    assert client.send(f"/login ALICE {PASSWORD}") == [
+        "* You are logged in as alice",
+        "* You are now known as alice",
+    ]
     assert user_of(client).account == "alice"
     assert client.send(f"/login alice {PASSWORD}") == ["! You are already logged in as alice; /logout first"]
-    assert client.send("/logout") == ["* You are logged out of alice"]
+    assert client.send("/logout") == [
+        "* You are logged out of alice",
+        "* The nickname alice is registered. Log in to it within 30 seconds or you will be renamed."
+        " Type /login PASSWORD (or /nick to choose another name).",
+    ]
     assert user_of(client).account == ""
     client.send("/nick alice")
     assert client.send(f"/login {PASSWORD}") == ["* You are logged in as alice"]
@@ -186,7 +194,8 @@ def test_a_registered_nickname_is_taken_back_after_the_grace(hub: Hub) -> None:
     carol.take()
     assert bob.send("/nick alice") == [
         "* You are now known as alice",
-        "* The nickname alice is registered. Log in to it within 30 seconds or you will be renamed.",
+        "* The nickname alice is registered. Log in to it within 30 seconds or you will be renamed."
+        " Type /login PASSWORD (or /nick to choose another name).",
     ]
     assert hub.timers.run() == 1
     renamed = bob.take()
@@ -205,9 +214,12 @@ def test_logging_in_to_another_account_does_not_keep_a_registered_nickname(hub: 
     registered(hub, "mallory").send("/quit")
     bob = plain(hub, "bob")
     bob.send("/nick alice")
-    assert bob.send(f"/login mallory {PASSWORD}") == ["* You are logged in as mallory"]
-    assert hub.timers.run() == 1
-    assert user_of(bob).nick.startswith("guest-")
+    assert bob.send(f"/login mallory {PASSWORD}") == [
+        "* You are logged in as mallory",
+        "* You are now known as mallory",  # out of alice's nickname, into its own
+    ]
+    hub.timers.run()
+    assert user_of(bob).nick == "mallory"
 
 
 def test_logging_in_within_the_grace_keeps_the_nickname(hub: Hub) -> None:
@@ -220,7 +232,8 @@ def test_logging_in_within_the_grace_keeps_the_nickname(hub: Hub) -> None:
     # logging out of it starts the grace again
     assert bob.send("/logout") == [
         "* You are logged out of alice",
-        "* The nickname alice is registered. Log in to it within 30 seconds or you will be renamed.",
+        "* The nickname alice is registered. Log in to it within 30 seconds or you will be renamed."
+        " Type /login PASSWORD (or /nick to choose another name).",
     ]
     assert hub.timers.run() == 1
     assert user_of(bob).nick.startswith("guest-")
@@ -318,3 +331,21 @@ def test_render_for_own_nick_change_does_not_leak_to_others(hub: Hub) -> None:
     assert bob.take()[0] == f"* You are now known as {guest}"
     for watcher in watchers:
         assert watcher.take() == [f"* alice is now known as {guest}"]
+
+
+def test_logging_in_takes_the_accounts_nickname_from_a_squatter_but_not_from_another_device(hub: Hub) -> None:
+    registered(hub, "carol").send("/quit")
+    squatter = plain(hub, "squatter")
+    squatter.send("/nick carol")
+    carol = plain(hub, "guest")
+    assert carol.send(f"/login carol {PASSWORD}") == [
+        "* You are logged in as carol",
+        "* carol left (GHOST command used by guest)",
+        "* You are now known as carol",
+    ]
+    assert squatter.link.closed is not None  # disconnected, as GHOST does
+    other_device = plain(hub, "phone")
+    assert other_device.send(f"/login carol {PASSWORD}") == [
+        "* You are logged in as carol",
+        "* carol is logged in to carol too: you stay phone",
+    ]

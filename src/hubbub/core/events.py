@@ -147,6 +147,8 @@ class AccountChange(Event):
 
 @dataclass(slots=True, frozen=True, eq=False)
 class ServerNotice(Event):
-    """A notice from the server to ``user`` alone (nickname protection, account news, ...)."""
+    """A notice from the server to ``user`` alone (nickname protection, account news, ...). ``hint`` names
+    what the protocol adds in its own words: "login" (how to log in with this client)."""
 
     text: str
+    hint: str = ""

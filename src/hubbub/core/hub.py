@@ -261,9 +261,9 @@ class Hub:
         self._tell_neighbours(AccountChange(user, time.time(), ""))
         self.nicks.protect(user)
 
-    def notify(self, user: User, text: str) -> None:
-        """A notice from the server to ``user`` alone."""
-        data = user.client.render(ServerNotice(user, time.time(), text))
+    def notify(self, user: User, text: str, hint: str = "") -> None:
+        """A notice from the server to ``user`` alone (``hint``: see ServerNotice)."""
+        data = user.client.render(ServerNotice(user, time.time(), text, hint))
         if data:
             user.send(data)
 

@@ -190,6 +190,7 @@ class Nicks:
             user,
             f"The nickname {user.nick} is registered. Log in to it within {grace:g} seconds"
             " or you will be renamed.",
+            "login",
         )
         self.release(user)
 

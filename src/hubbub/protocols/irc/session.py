@@ -236,7 +236,10 @@ class IrcSession:
         if type(event) is ServerNotice:
             # Addressed to this client alone, by its nickname.
             assert isinstance(event, ServerNotice)
-            data = line(f":{self.options.server_name} NOTICE {event.user.nick} :{event.text}")
+            text = event.text
+            if event.hint == "login":
+                text += " Use /msg NickServ IDENTIFY <password>, or SASL."
+            data = line(f":{self.options.server_name} NOTICE {event.user.nick} :{text}")
             if not self.registered:
                 self.held.append(data)
                 return None

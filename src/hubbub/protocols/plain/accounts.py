@@ -106,12 +106,32 @@ def cmd_login(session: PlainSession, user: User, arg: str) -> None:
             return
         session.hub.log_in(user, account)
         session.notice(f"You are logged in as {account}")
+        _take_account_nick(session, user, account)
 
     try:
         session.hub.accounts.verify(name, password, done, address=session.link.peer_host, method="/login")
     except ChatError:
         session.busy = False
         raise
+
+
+def _take_account_nick(session: PlainSession, user: User, account: str) -> None:
+    """Logged in, a person goes by its account's nickname: from whoever holds it without being logged in to
+    it (disconnected, as GHOST does); someone logged in to it (another device) keeps it."""
+    hub = session.hub
+    if casefold(user.nick) == casefold(account):
+        return
+    holder = hub.find_user(account)
+    try:
+        if holder is not None:
+            if casefold(holder.account) == casefold(account):
+                session.notice(f"{holder.nick} is logged in to {account} too: you stay {user.nick}")
+                return
+            hub.nicks.ghost(user, account)
+        if hub.change_nick(user, account) is not None:
+            session.notice(f"You are now known as {user.nick}")
+    except ChatError as exc:
+        session.error(f"You stay {user.nick}: {exc.message}")
 
 
 @command("ghost", usage="/ghost NICK", section=ACCOUNTS)

@@ -145,6 +145,8 @@ def _render_nick(me: User | None, event: Event) -> bytes:
 
 def _render_server_notice(me: User | None, event: Event) -> bytes:
     assert isinstance(event, ServerNotice)
+    if event.hint == "login":
+        return line(f"* {event.text} Type /login PASSWORD (or /nick to choose another name).")
     return line(f"* {event.text}")
 
 
