@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .cluster.redis import RedisTransport
     from .metrics import Metrics
 
-__all__ = ["App", "hub_limits", "tick_interval"]
+__all__ = ["App", "hub_limits", "install_hint", "tick_interval"]
 
 # The logger the server's start-up, reload and stop lines have always used.
 log = logging.getLogger("hubbub.net")
@@ -65,6 +65,14 @@ def hub_limits(config: Config, base: HubLimits | None = None) -> HubLimits:
         register_window=config.register_window,
         account_expire=config.account_expire * 86400.0,
         replay_window=config.replay_window,
+    )
+
+
+def install_hint(package: str, extra: str) -> str:
+    """How to get an optional dependency, in words that work from a checkout as from an installed package."""
+    return (
+        f"{package}, which is not installed: from a checkout, scripts/serve installs it (or "
+        f".venv/bin/pip install -e '.[{extra}]'); otherwise pip install {package}"
     )
 
 
@@ -219,7 +227,7 @@ class App:
             from .cluster.redis import RedisTransport
             from .cluster.replica import ReplicatedStore
         except ImportError as exc:
-            raise OSError(f"--redis needs redis-py (pip install 'hubbub[cluster]'): {exc}") from None
+            raise OSError(f"--redis needs {install_hint('redis-py', 'cluster')}: {exc}") from None
         # Each run of a node is a node of its own (a restarted node must not inherit what its previous run
         # held, such as nickname claims): the name the operator gave, plus a random suffix.
         name = f"{config.node_name or f'{socket.gethostname()}-{os.getpid()}'}~{os.urandom(3).hex()}"
@@ -267,7 +275,7 @@ class App:
             from .metrics import Metrics  # needs prometheus-client: imported only when asked for
         except ImportError as exc:
             raise OSError(
-                f"--metrics-port needs prometheus-client (pip install 'hubbub[metrics]'): {exc}"
+                f"--metrics-port needs {install_hint('prometheus-client', 'metrics')}: {exc}"
             ) from None
         metrics = self.metrics = Metrics(self)
         await metrics.start(host, port)
