@@ -249,3 +249,13 @@ def test_back_in_a_room_soon_after_only_what_was_missed_is_replayed(make_server:
     irc.expect_next(r"^:alice!\S+ PRIVMSG #lobby :before bob left$")
     irc.expect_next(r"^:alice!\S+ PRIVMSG #lobby :while bob was away$")
     irc.expect_next(r"^:hubbub NOTICE #lobby :--- end of replay ---$")
+
+
+def test_plain_registrations_and_logins_are_logged_as_irc_ones_are(make_server: Start, db: str) -> None:
+    server = make_server("--db", db)
+    register(server, "logme").close()
+    server.wait_log(r"logme!plain@127\.0\.0\.1 logged in to account logme$")
+    again = server.connect()
+    again.send(f"/login logme {PASSWORD}")
+    again.expect(r"^\* You are logged in as logme$")
+    assert len([line for line in server.log if line.endswith("logged in to account logme")]) == 2

@@ -9,6 +9,7 @@ echoed back: no answer quotes what was typed in place of one.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from ...core.errors import ChatError
@@ -19,6 +20,8 @@ from .table import ACCOUNTS, command
 
 if TYPE_CHECKING:
     from .session import PlainSession
+
+log = logging.getLogger("hubbub.plain")
 
 __all__ = [
     "cmd_ghost",
@@ -68,6 +71,7 @@ def cmd_register(session: PlainSession, user: User, arg: str) -> None:
             session.error(error.message)
             return
         session.hub.log_in(user, name)
+        log.info("%s logged in to account %s", user.real_hostmask, name)  # as IRC logs it
         session.notice(
             f"You registered the account {name} and are logged in. Next time: /login PASSWORD"
             f" as {name}, or /login {name} PASSWORD"
@@ -105,6 +109,7 @@ def cmd_login(session: PlainSession, user: User, arg: str) -> None:
             session.error(f"Login failed: wrong password, or no account named {name}")
             return
         session.hub.log_in(user, account)
+        log.info("%s logged in to account %s", user.real_hostmask, account)  # as IRC logs it
         session.notice(f"You are logged in as {account}")
         _take_account_nick(session, user, account)
 
