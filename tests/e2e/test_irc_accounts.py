@@ -278,5 +278,7 @@ def test_accounts_rooms_and_history_survive_a_restart(
     bob = second.irc("bob")
     bob.send("JOIN #keep sekrit")
     bob.expect(r" 366 bob #keep ")
+    bob.expect_next(r"^:hubbub NOTICE #keep :--- last 2 messages ---$")  # no batch: marked in words
     bob.expect_next(r"^:bob!~bob@127\.0\.0\.1 PRIVMSG #keep :first line$")
     bob.expect_next(r"^:alice!~alice@127\.0\.0\.1 PRIVMSG #keep :second line$")
+    bob.expect_next(r"^:hubbub NOTICE #keep :--- end of replay ---$")
