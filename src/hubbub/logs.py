@@ -18,7 +18,9 @@ import atexit
 import json
 import logging
 import logging.handlers
+import os
 import queue
+import socket
 import sys
 import time
 from typing import IO, Any
@@ -28,6 +30,10 @@ from .config import Config
 __all__ = ["JsonFormatter", "bodies_logged", "body", "configure"]
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: With several processes or nodes writing logs (--workers, --redis), each line says whose it is.
+NODE_FORMAT = "%(asctime)s %(levelname)s [%(node)s] %(name)s: %(message)s"
+#: "i/N" in a worker's environment (see hubbub.workers).
+_WORKER_ENV = "HUBBUB_WORKER"
 
 #: The attributes every LogRecord has: anything else on a record came from ``extra=``.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -86,12 +92,41 @@ def configure(config: Config, stream: IO[str] | None = None) -> None:
             root.addHandler(_queued)
         else:
             root.addHandler(_handler)
+    node = _node_of(config)
     formatter: logging.Formatter = (
-        JsonFormatter() if config.log_format == "json" else logging.Formatter(TEXT_FORMAT)
+        JsonFormatter()
+        if config.log_format == "json"
+        else logging.Formatter(NODE_FORMAT if node else TEXT_FORMAT)
     )
     _handler.setFormatter(formatter)
+    for old in list(_handler.filters):
+        _handler.removeFilter(old)
+    if node:
+        _handler.addFilter(_NodeFilter(node))
     root.setLevel(config.log_level.upper())
     _log_bodies = config.log_bodies
+
+
+def _node_of(config: Config) -> str:
+    """Whose lines these are, when several write logs: a worker of ``--workers N``, or a cluster node."""
+    worker = os.environ.get(_WORKER_ENV)
+    if worker:
+        return f"worker {worker}"
+    if config.workers > 1:
+        return "supervisor"
+    if config.redis:
+        return config.node_name or f"{socket.gethostname()}-{os.getpid()}"
+    return ""
+
+
+class _NodeFilter(logging.Filter):
+    def __init__(self, node: str) -> None:
+        super().__init__()
+        self.node = node
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.node = self.node
+        return True
 
 
 def _stop_listener() -> None:

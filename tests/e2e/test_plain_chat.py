@@ -264,3 +264,20 @@ def test_plain_listings_hide_secret_rooms_and_invisible_users_as_irc_does(
     outsider.expect(r"^\* You are in #open with hider, seen$")
     outsider.send("/who")
     outsider.expect(r"^\* 3 in #open: hider, outsider, seen$")  # a member sees everyone
+
+
+def test_a_closed_connection_reads_the_same_whatever_its_protocol(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server("--irc-port", "auto")
+    watcher = server.connect("watcher")
+    ircer = server.irc("ircer")
+    ircer.send("JOIN #lobby")
+    ircer.expect(r" 366 ircer #lobby ")
+    ircer.close()
+    watcher.expect(r"^\* ircer left \(connection closed\)$")
+    plain = server.connect("plainer")
+    plain.close()
+    watcher.expect(r"^\* plainer left \(connection closed\)$")
+    server.wait_log(r"disconnected 127\.0\.0\.1:\d+: connection closed$")
+    assert not any("Connection closed" in line for line in server.log)

@@ -75,3 +75,25 @@ def test_the_servers_log_is_written_by_a_thread_and_flushed_at_exit(
     lines = capsys.readouterr().err.splitlines()
     assert [line.split(": ", 1)[1] for line in lines] == [f"#{i} disconnected" for i in range(200)]
     assert lines[0].split()[2:4] == ["INFO", "hubbub.net:"]
+
+
+def test_with_several_processes_or_nodes_each_line_says_whose_it_is(
+    restore_root: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = io.StringIO()
+    log = logging.getLogger("hubbub.test")
+    logs.configure(Config(), stream=out)
+    log.warning("alone")
+    monkeypatch.setenv("HUBBUB_WORKER", "2/4")
+    logs.configure(Config(), stream=out)
+    log.warning("a worker")
+    monkeypatch.delenv("HUBBUB_WORKER")
+    logs.configure(Config(redis="redis://127.0.0.1:1/0", node_name="east"), stream=out)
+    log.warning("a node")
+    logs.configure(Config(redis="redis://127.0.0.1:1/0", node_name="east", log_format="json"), stream=out)
+    log.warning("as json")
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith(" WARNING hubbub.test: alone")
+    assert lines[1].endswith(" WARNING [worker 2/4] hubbub.test: a worker")
+    assert lines[2].endswith(" WARNING [east] hubbub.test: a node")
+    assert json.loads(lines[3])["node"] == "east"

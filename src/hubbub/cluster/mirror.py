@@ -251,7 +251,7 @@ class Mirror:
                 log.exception("cluster: internal error applying a user of %s", node)
         for (owner, uid), user in list(self.remote.items()):
             if complete and owner == node and uid not in seen:
-                self._drop(user, "Connection closed")
+                self._drop(user, "connection closed")
 
     def apply_rooms(self, states: dict[str, Snapshot]) -> None:
         """The topics and modes of the rooms, read from Redis on joining (rooms nobody is in are skipped)."""

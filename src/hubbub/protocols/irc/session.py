@@ -194,7 +194,7 @@ class IrcSession:
             self.dispatch(msg)
 
     def eof_received(self) -> None:
-        self.close("Connection closed")
+        self.close("connection closed")
 
     def connection_lost(self, reason: str) -> None:
         self.closing = True
