@@ -134,7 +134,7 @@ class PlainSession:
 
     def disconnect(self, reason: str) -> None:
         if self.user is not None:
-            self.error(f"Closing Link: {self.link.peer_host} ({reason})")
+            self.error(f"You were disconnected ({reason})")
         self.leave(reason)
 
     def render(self, event: Event) -> bytes | None:
