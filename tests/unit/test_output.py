@@ -18,7 +18,7 @@ from hubbub.net.connection import SENDQ_HARD_FACTOR, Connection
 from hubbub.net.output import OutputScheduler
 from hubbub.net.state import READ_SIZE, NetState
 from hubbub.net.stats import NetStats
-from hubbub.protocols.base import Link
+from hubbub.protocols.base import FloodWords, Link
 from hubbub.protocols.irc import IrcSession
 from hubbub.protocols.plain import PlainSession
 from hubbub.protocols.sniff import SniffSession
@@ -104,7 +104,7 @@ class FakeTransport:
         pass
 
 
-class Quiet:
+class Quiet(FloodWords):
     """A session that records its input and sends nothing by itself."""
 
     protocol: ClassVar[str] = "plain"

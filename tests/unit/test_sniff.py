@@ -6,13 +6,13 @@ from typing import ClassVar
 
 import pytest
 
-from hubbub.protocols.base import Link, Session
+from hubbub.protocols.base import FloodWords, Link, Session
 from hubbub.protocols.sniff import SniffSession
 
 from .irc_harness import MemoryLink
 
 
-class Recorder:
+class Recorder(FloodWords):
     protocol: ClassVar[str] = "recorder"
     exempt_from_flood = False
 

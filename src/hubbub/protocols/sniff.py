@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from ..wire.irc import line
-from .base import Link, Session
+from .base import FloodWords, Link, Session
 from .http import is_request_line
 from .proxy import ProxyError, parse_proxy, proxy_start
 
@@ -49,7 +49,7 @@ def is_tls_record(data: bytes) -> bool | None:
     return data[1] == 0x03 and data[2] <= 0x04
 
 
-class SniffSession:
+class SniffSession(FloodWords):
     __slots__ = ("buffer", "decided", "http", "irc", "link", "other", "proxy_done", "timer")
 
     protocol: ClassVar[str] = "sniff"
