@@ -220,3 +220,17 @@ def test_a_paste_far_past_the_bound_is_warned_then_disconnected(make_server: Sta
     reader.expect(r"^\* paster left \(Excess Flood\)$")
     irc_reader.expect(r"^:paster!\S+ QUIT :Excess Flood$")
     assert not [line for line in reader.skipped if re.search(r"too much", line)]
+
+
+def test_a_paste_as_the_very_first_input_is_tolerated_too(make_server: Start) -> None:
+    """``nc HOST PORT < notes.txt``: the first read is the paste, before the protocol is known."""
+    server = make_server(*PASTE)
+    reader = server.connect("reader")
+    piped = Client(server.port)
+    server.clients.append(piped)
+    # 300 lines: past --flood-kill (2.8 seconds behind), within the paste allowance.
+    piped.send_raw(b"".join(f"from a file {i:03d}\n".encode() for i in range(300)))
+    reader.expect(r"^\* guest-\d+ joined #lobby$")
+    for i in range(300):
+        reader.expect_next(rf"^<guest-\d+> from a file {i:03d}$")
+    assert not server.find_log("excess flood")

@@ -238,3 +238,13 @@ def test_what_only_starts_like_tls_is_not_refused(first: bytes) -> None:
     sniff, link = sniffer()
     sniff.data_received(first)
     assert isinstance(link.session, Recorder) and link.session.name == "plain"
+
+
+def test_a_paste_is_tolerated_before_the_decision_only_where_a_person_may_be() -> None:
+    session, link = sniffer()
+    assert session.pastes  # a plain-text port: what is not IRC is a person (nc HOST PORT < notes.txt)
+
+    def irc(link: Link) -> Session:
+        return Recorder("irc", link)
+
+    assert not SniffSession(link, irc, irc, 0.25).pastes  # an IRC port: everything is IRC

@@ -105,10 +105,12 @@ class Session(Protocol):
         """Whether the client is exempt from flood control (an operator): its input is never held again."""
         ...
 
-    #: Whether a person types (and pastes) on this connection: its input held over the flood budget may
-    #: reach ``--flood-paste`` lines before the lag counts towards ``--flood-kill``, and it is told so
-    #: (:meth:`slowed`, :meth:`lagging`). IRC clients pace themselves and are slowed silently.
-    pastes: ClassVar[bool]
+    @property
+    def pastes(self) -> bool:
+        """Whether a person types (and pastes) on this connection: its input held over the flood budget may
+        reach ``--flood-paste`` lines before the lag counts towards ``--flood-kill``, and it is told so
+        (:meth:`slowed`, :meth:`lagging`). IRC clients pace themselves and are slowed silently."""
+        ...
 
     def slowed(self, queued: int) -> None:
         """The client's input went over its flood budget: ``queued`` lines wait (once per burst)."""
@@ -154,7 +156,9 @@ class FloodWords:
 
     __slots__ = ()
 
-    pastes: ClassVar[bool] = False
+    @property
+    def pastes(self) -> bool:
+        return False
 
     def slowed(self, queued: int) -> None:
         pass

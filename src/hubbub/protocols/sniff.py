@@ -56,6 +56,12 @@ class SniffSession(FloodWords):
     #: Nothing is decided yet, nobody is an operator.
     exempt_from_flood: ClassVar[bool] = False
 
+    @property
+    def pastes(self) -> bool:
+        """On a plain-text port (where what is not IRC is a person), a first read may be a paste already
+        (``nc HOST PORT < notes.txt``): it is tolerated as the plain-text session would."""
+        return self.other is not self.irc
+
     def __init__(
         self,
         link: Link,

@@ -41,8 +41,10 @@ class PlainSession:
     variant: ClassVar[str] = "plain"
     protocol: ClassVar[str] = "plain"
 
-    #: A person types here: a paste is tolerated, and told how it is slowed.
-    pastes: ClassVar[bool] = True
+    @property
+    def pastes(self) -> bool:
+        """A person types here: a paste is tolerated, and told how it is slowed."""
+        return True
 
     @property
     def exempt_from_flood(self) -> bool:
