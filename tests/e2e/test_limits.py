@@ -193,8 +193,19 @@ def test_a_burst_over_the_budget_is_slowed_and_every_line_arrives(make_server: S
 
 
 def test_a_client_that_keeps_flooding_is_disconnected(make_server: Start) -> None:
+    # No paste allowance: the plain-text flooder is disconnected as an IRC client would be, in words.
     server = make_server(
-        *NOT_EXEMPT, "--irc-port", "auto", "--flood-lines", "5", "--flood-burst", "5", "--flood-kill", "2"
+        *NOT_EXEMPT,
+        "--irc-port",
+        "auto",
+        "--flood-lines",
+        "5",
+        "--flood-burst",
+        "5",
+        "--flood-kill",
+        "2",
+        "--flood-paste",
+        "0",
     )
     watcher = plain(server, "watcher")
     calm = plain(server, "calm")
@@ -212,7 +223,7 @@ def test_a_client_that_keeps_flooding_is_disconnected(make_server: Start) -> Non
         if server.find_log(r"excess flood"):
             break
     lines = flooder.wait_eof()
-    assert lines[-1:] == ["ERROR :Closing Link: 127.0.0.1 (Excess Flood)"], lines[-3:]
+    assert lines[-1:] == ["! You were disconnected for flooding (more than 5 lines a second)"], lines[-3:]
     watcher.expect(r"^\* flooder left \(Excess Flood\)$")
     irc_watcher.expect(r"^:flooder!\S+ QUIT :Excess Flood$")
     server.wait_log(r"#\d+ 127\.0\.0\.1:\d+: excess flood")

@@ -62,7 +62,7 @@ def test_oper_kline_and_unkline_over_irc(make_server: Callable[..., ServerProces
     # A K-line on the plain-text user name: the plain-text users are disconnected, and refused.
     op.send("KLINE 1 plain@127.0.0.1 :no netcat today")
     op.expect(r"NOTICE op :op added a K-line for 1m on plain@127\.0\.0\.1")
-    assert watcher.wait_eof()[-1] == "! Closing Link: 127.0.0.1 (K-Lined: no netcat today)"
+    assert watcher.wait_eof()[-1] == "! You were disconnected (K-Lined: no netcat today)"
     late = Client(server.port)
     server.clients.append(late)
     assert late.wait_eof() == ["! You are banned from this server (no netcat today)"]
@@ -102,7 +102,7 @@ def test_plain_text_operator_commands(make_server: Callable[..., ServerProcess])
     chief.expect(r"^\* \S+ is now known as pest$")
     chief.send("/kick pest behave")
     chief.expect(r"^\* You kicked pest from #lobby \(behave\)$")
-    pest.expect(r"^\* pest was kicked from #lobby by chief \(behave\)$")
+    pest.expect(r"^\* You were kicked from #lobby by chief \(behave\)$")
     chief.send("/ban pest")
     chief.expect(r"^\* Banned pest!\*@\* on #lobby$")
     pest.send("/join #lobby")
@@ -125,7 +125,7 @@ def test_plain_text_operator_commands(make_server: Callable[..., ServerProcess])
     chief.expect(r"^\* Wallops from chief: all good$")
     chief.send("/kill pest go home")
     chief.expect(r"^\* You disconnected pest \(go home\)$")
-    assert pest.wait_eof()[-1] == "! Closing Link: 127.0.0.1 (Killed by chief (go home))"
+    assert pest.wait_eof()[-1] == "! You were disconnected (Killed by chief (go home))"
 
 
 def test_rehash(make_server: Callable[..., ServerProcess], tmp_path: Path) -> None:

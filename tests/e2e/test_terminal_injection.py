@@ -78,7 +78,7 @@ def test_masks_and_keys_with_control_or_format_characters_are_refused(server: Se
     # a clean mask and key are still taken, and shown
     mallory.send("MODE #modes +b bad!*@*")
     mallory.expect(r"^:mallory!\S+ MODE #modes \+b bad!\*@\*$")
-    watcher.expect(r"^\* mallory set mode \+b bad!\*@\* on #modes$")
+    watcher.expect(r"^\* mallory banned bad!\*@\* from #modes$")
     watcher.sync()
     assert_clean(watcher)
 

@@ -159,3 +159,63 @@ def test_rooms_a_listing_goes_through_are_charged_as_lines() -> None:
     flood.charge_scan(10 * SCAN_PER_LINE, 0.0)  # a LIST over that many rooms: ten lines' worth
     assert flood.take(lines(0, 10), 0.0)
     assert not flood.take(b"x\n", 0.0)
+
+
+# -- pastes (plain-text sessions) ----------------------------------------------------------------------------
+
+PASTE_LIMITS = FloodLimits(lines=4.0, burst=20, bytes=1e6, byte_burst=1e6, kill=20.0, paste=200)
+
+
+def test_the_paste_setting_comes_from_the_configuration() -> None:
+    limits = FloodLimits.from_config(Config(flood_paste=50))
+    assert limits is not None and limits.paste == 50
+    assert FloodLimits.from_config(Config()) == FloodLimits()  # 200 lines by default
+
+
+def test_only_a_connection_where_a_person_types_gets_the_paste_allowance() -> None:
+    irc = Flood(PASTE_LIMITS)
+    assert irc.allowance == 0.0 and irc.limit == 20.0
+    plain = Flood(PASTE_LIMITS, paste=True)
+    assert plain.allowance == pytest.approx(50.0)  # 200 lines at 4 a second
+    assert plain.limit == pytest.approx(70.0)
+    plain.allow_paste(False)  # the session changed (protocol detection)
+    assert plain.limit == 20.0
+    assert Flood(FloodLimits(paste=0), paste=True).limit == FloodLimits().kill
+
+
+def test_a_200_line_paste_is_within_the_allowance_and_passes_in_order() -> None:
+    flood = Flood(PASTE_LIMITS, paste=True)
+    data = lines(0, 200, width=3)
+    assert not flood.take(data, 0.0)
+    lag = flood.hold(data, 0.0)
+    assert lag == pytest.approx(45.0)  # 180 lines over the burst at 4 a second...
+    assert lag < flood.allowance < flood.limit  # ...no warning, no disconnection
+    assert flood.queued(0.0) == 180
+    passed, done = drain(flood, 0.0)
+    assert passed == data
+    assert done == pytest.approx(45.0)
+    # The same paste from an IRC client is 45 seconds behind: past the kill threshold.
+    irc = Flood(PASTE_LIMITS)
+    assert irc.hold(data, 0.0) > irc.limit
+
+
+def test_a_paste_past_the_allowance_is_warned_and_far_past_it_disconnected() -> None:
+    flood = Flood(PASTE_LIMITS, paste=True)
+    warned = flood.hold(lines(0, 260), 0.0)  # 60 seconds: past the allowance, within the limit
+    assert flood.allowance < warned < flood.limit
+    flood = Flood(PASTE_LIMITS, paste=True)
+    assert flood.hold(lines(0, 400), 0.0) > flood.limit  # 95 seconds
+
+
+def test_a_burst_is_told_once_and_the_next_one_again_once_the_budget_is_back() -> None:
+    flood = Flood(PASTE_LIMITS, paste=True)
+    flood.hold(lines(0, 100), 0.0)
+    flood.noticed = flood.warned = True  # what the connection does on telling the session
+    _, done = drain(flood, 0.0)
+    # The rest of a paste longer than one read comes at once: the budget is empty, the same burst.
+    flood.hold(lines(100, 100), done)
+    assert flood.noticed and flood.warned
+    _, done = drain(flood, done)
+    # Seconds later the client is back within its budget (half a burst at least): a new burst.
+    flood.hold(lines(0, 50), done + 2.5)
+    assert not flood.noticed and not flood.warned

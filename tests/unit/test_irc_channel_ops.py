@@ -71,7 +71,7 @@ def test_plain_member_sees_kick_and_kicked_plain_user_is_told() -> None:
     nick = plain.session.user.nick  # type: ignore[union-attr]
     alice.take()
     assert alice.send(f"KICK #x {nick} :you too") == [f":{ALICE} KICK #x {nick} :you too"]
-    assert plain.take() == [f"* {nick} was kicked from #x by alice (you too)"]
+    assert plain.take() == ["* You were kicked from #x by alice (you too)"]
     assert plain.send("anyone there?") == ["! You are not in a room: /join #room first"]
     assert alice.take() == []
 

@@ -225,14 +225,17 @@ def test_plain_member_sees_mode_changes() -> None:
     plain.send("/join #x")
     plain.take()
     alice.send("MODE #x +m")
-    assert plain.take() == ["* alice set mode +m on #x"]
+    assert plain.take() == ["* #x is now moderated: only voiced users may talk (changed by alice)"]
     alice.send("MODE #x +kb sesame spam")
-    assert plain.take() == ["* alice set mode +k sesame +b spam!*@* on #x"]
+    assert plain.take() == [
+        "* #x now needs a key to join: /join #x sesame (changed by alice)",
+        "* alice banned spam!*@* from #x",
+    ]
     # Moderated: the plain-text member (no voice) cannot speak until voiced.
     assert plain.send("hello") == ["! You cannot send to #x (moderated or banned)"]
     nick = plain.session.user.nick  # type: ignore[union-attr]
     alice.send(f"MODE #x +v {nick}")
-    assert plain.take() == [f"* alice set mode +v {nick} on #x"]
+    assert plain.take() == [f"* alice gave {nick} voice in #x"]
     assert plain.send("hello") == []
     assert alice.take() == [f":{nick}!plain@198.51.100.7 PRIVMSG #x :hello"]
 

@@ -207,7 +207,7 @@ def test_kill_tells_a_plain_text_target_why(world: World) -> None:
     watcher = world.plain("watcher")
     victim.take()
     op.send("KILL victim :enough")
-    assert victim.take() == ["! Closing Link: 198.51.100.7 (Killed by op (enough))"]
+    assert victim.take() == ["! You were disconnected (Killed by op (enough))"]
     assert victim.link.closed == "Killed by op (enough)"
     assert watcher.take() == ["* victim left (Killed by op (enough))"]
     assert " 401 " in op.send("KILL nobody :x")[0]
@@ -295,7 +295,7 @@ def test_kline_by_user_and_nick_masks(world: World) -> None:
     assert alice.link.closed == "K-Lined: by user@host"
     assert plain.link.closed is None  # plain-text users have user "plain"
     op.send("KLINE 5 pl!*@* :by nick")
-    assert plain.take() == ["! Closing Link: 192.0.2.60 (K-Lined: by nick)"]
+    assert plain.take() == ["! You were disconnected (K-Lined: by nick)"]
     again = IrcClient(world.hub, world.irc_options, "10.0.0.1")
     assert " 465 pl " in again.send("NICK pl", "USER x 0 * :x")[0]
     ok = IrcClient(world.hub, world.irc_options, "10.0.0.1")
@@ -481,12 +481,12 @@ def test_plain_kick_and_bans(world: World) -> None:
     assert op.send("/kick") == ["! Usage: /kick NICK [reason]"]
     assert op.send("/kick nobody") == ["! No such nickname: nobody"]
     assert op.send("/kick bob behave") == ["* You kicked bob from #lobby (behave)"]
-    assert bob.take() == ["* bob was kicked from #lobby by chief (behave)"]
+    assert bob.take() == ["* You were kicked from #lobby by chief (behave)"]
     assert carol.take() == ["* bob was kicked from #lobby by chief (behave)"]
     assert bob.send("hello?") == ["! You are not in a room: /join #room first"]
     assert op.send("/ban") == ["* Nobody is banned from #lobby"]
     assert op.send("/ban *!*@203.0.113.*") == ["* Banned *!*@203.0.113.* on #lobby"]
-    assert carol.take() == ["* chief set mode +b *!*@203.0.113.* on #lobby"]
+    assert carol.take() == ["* chief banned *!*@203.0.113.* from #lobby"]
     assert op.send("/ban *!*@203.0.113.*") == ["! *!*@203.0.113.* is already banned on #lobby"]
     assert op.send("/ban dave") == ["* Banned dave!*@* on #lobby"]
     assert bob.send("/join #lobby") == ["! You are banned from #lobby"]
@@ -524,7 +524,7 @@ def test_plain_kill_kline_unkline(world: World) -> None:
         "* ircv left (K-Lined)",
         "* chief added a K-line for 2h on *@203.0.113.*: spam bots (disconnected: victim, ircv)",
     ]
-    assert victim.take() == ["! Closing Link: 203.0.113.8 (K-Lined: spam bots)"]
+    assert victim.take() == ["! You were disconnected (K-Lined: spam bots)"]
     assert irc_victim.take() == [
         ":victim!plain@203.0.113.8 QUIT :K-Lined",
         "ERROR :Closing Link: 203.0.113.9 (K-Lined: spam bots)",
@@ -545,7 +545,7 @@ def test_plain_kill_kline_unkline(world: World) -> None:
         "* watcher left (Killed by chief (bye now))",
         "* You disconnected watcher (bye now)",
     ]
-    assert watcher.take() == ["! Closing Link: 198.51.100.7 (Killed by chief (bye now))"]
+    assert watcher.take() == ["! You were disconnected (Killed by chief (bye now))"]
     assert op.send("/wallops") == ["! Usage: /wallops text"]
 
 

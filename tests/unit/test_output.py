@@ -18,7 +18,7 @@ from hubbub.net.connection import SENDQ_HARD_FACTOR, Connection
 from hubbub.net.output import OutputScheduler
 from hubbub.net.state import READ_SIZE, NetState
 from hubbub.net.stats import NetStats
-from hubbub.protocols.base import Link
+from hubbub.protocols.base import FloodWords, Link
 from hubbub.protocols.irc import IrcSession
 from hubbub.protocols.plain import PlainSession
 from hubbub.protocols.sniff import SniffSession
@@ -104,7 +104,7 @@ class FakeTransport:
         pass
 
 
-class Quiet:
+class Quiet(FloodWords):
     """A session that records its input and sends nothing by itself."""
 
     protocol: ClassVar[str] = "plain"
@@ -348,3 +348,83 @@ def test_a_client_that_hung_up_gets_its_answers_but_no_room_lines_on_closing() -
     a.send(b"* 2 in #lobby: alice, bob\r\n")
     a.eof_received()
     assert WRITES == [("a", b"* 2 in #lobby: alice, bob\r\n")]
+
+
+class Typist(Quiet):
+    """A session where a person types (plain text): it records what flood control tells it."""
+
+    @property
+    def pastes(self) -> bool:
+        return True
+
+    def __init__(self, link: Link) -> None:
+        super().__init__(link)
+        self.told: list[str] = []
+
+    def slowed(self, queued: int) -> None:
+        self.told.append(f"slowed {queued}")
+        self.link.send(b"* slow down\r\n")
+
+    def lagging(self, behind: float, limit: float) -> None:
+        self.told.append(f"lagging {behind:g} {limit:g}")
+        self.link.send(b"* behind\r\n")
+
+    def flooded(self, lines: float) -> bytes | None:
+        self.told.append(f"flooded {lines:g}")
+        return b"! flooded\r\n"
+
+
+def typist(node: Node, *, paste: int = 10) -> tuple[Connection, Typist]:
+    from hubbub.net.flood import Flood, FloodLimits
+
+    conn = Connection(node.state, Typist, "plain text")
+    conn.flood = Flood(FloodLimits(lines=1.0, burst=2, bytes=1e6, byte_burst=1e6, kill=3.0, paste=paste))
+    conn.connection_made(FakeTransport("t"))  # type: ignore[arg-type]
+    session = conn.session
+    assert isinstance(session, Typist)
+    return conn, session
+
+
+def feed(conn: Connection, data: bytes) -> None:
+    conn.get_buffer(-1)[: len(data)] = data
+    conn.buffer_updated(len(data))
+
+
+def test_a_paste_is_told_once_and_passed_on_within_the_allowance() -> None:
+    node = Node()
+    conn, session = typist(node)
+    assert conn.flood is not None and conn.flood.limit == 13.0  # 3 + 10 lines at 1 a second
+    feed(conn, b"".join(b"%d\n" % i for i in range(11)))  # 9 lines over the burst: 9 seconds behind
+    assert session.told == ["slowed 9"]
+    assert session.data == b"0\n1\n2"  # the burst (and the start of the next line); the rest waits
+    feed(conn, b"more\n")  # (read before the pause took hold) 10 seconds, still the same burst
+    assert session.told == ["slowed 9"]
+    assert conn.open and not node.stats.flood_kills
+
+
+def test_a_paste_past_the_allowance_is_warned_before_the_disconnection() -> None:
+    node = Node()
+    conn, session = typist(node)
+    feed(conn, b"".join(b"%d\n" % i for i in range(14)))  # 12 seconds: past the allowance, not the limit
+    assert session.told == ["slowed 12", "lagging 12 13"]
+    feed(conn, b"".join(b"%d\n" % i for i in range(5)))  # 17 seconds: past the limit
+    assert session.told == ["slowed 12", "lagging 12 13", "flooded 1"]
+    assert not conn.open and node.stats.flood_kills == 1
+    assert session.lost == "Excess Flood"
+    conn, session = typist(node)
+    feed(conn, b"".join(b"%d\n" % i for i in range(40)))  # at once far past it: the warning comes first
+    assert session.told == ["slowed 38", "lagging 38 13", "flooded 1"]
+    node.loop.run_soon()
+    assert WRITES[-1] == ("t", b"* slow down\r\n* behind\r\n! flooded\r\n")
+
+
+def test_without_the_allowance_an_irc_client_is_slowed_silently_and_gets_the_error_line() -> None:
+    from hubbub.net.flood import Flood, FloodLimits
+
+    node = Node()
+    conn, _ = node.connect("irc")
+    conn.flood = Flood(FloodLimits(lines=1.0, burst=2, bytes=1e6, byte_burst=1e6, kill=3.0, paste=10))
+    feed(conn, b"".join(b"%d\n" % i for i in range(10)))  # 8 seconds: over kill, and no allowance
+    assert not conn.open
+    node.loop.run_soon()
+    assert WRITES[-1] == ("irc", b"ERROR :Closing Link: 192.0.2.7 (Excess Flood)\r\n")

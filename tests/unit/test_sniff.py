@@ -6,13 +6,13 @@ from typing import ClassVar
 
 import pytest
 
-from hubbub.protocols.base import Link, Session
+from hubbub.protocols.base import FloodWords, Link, Session
 from hubbub.protocols.sniff import SniffSession
 
 from .irc_harness import MemoryLink
 
 
-class Recorder:
+class Recorder(FloodWords):
     protocol: ClassVar[str] = "recorder"
     exempt_from_flood = False
 
@@ -238,3 +238,13 @@ def test_what_only_starts_like_tls_is_not_refused(first: bytes) -> None:
     sniff, link = sniffer()
     sniff.data_received(first)
     assert isinstance(link.session, Recorder) and link.session.name == "plain"
+
+
+def test_a_paste_is_tolerated_before_the_decision_only_where_a_person_may_be() -> None:
+    session, link = sniffer()
+    assert session.pastes  # a plain-text port: what is not IRC is a person (nc HOST PORT < notes.txt)
+
+    def irc(link: Link) -> Session:
+        return Recorder("irc", link)
+
+    assert not SniffSession(link, irc, irc, 0.25).pastes  # an IRC port: everything is IRC

@@ -466,6 +466,14 @@ class Config:
     flood_history_rows: int = _opt(
         100, POSITIVE, "flood", "history rows (CHATHISTORY, /history) that cost one line of the budget", "N"
     )
+    #: Lines a plain-text user may paste at once beyond the burst before the lag counts towards flood_kill.
+    flood_paste: int = _opt(
+        200,
+        COUNT,
+        "flood",
+        "lines a plain-text user may paste beyond the burst before the lag counts towards --flood-kill",
+        "LINES",
+    )
     # -- logging --------------------------------------------------------------------------------------------
     log_level: str = _opt(
         "info", Choice("debug", "info", "warning", "error"), "logging", "least severe log level shown"

@@ -267,6 +267,16 @@ class Fanout:
         self._event = event
         self._rendered = rendered
 
+    @staticmethod
+    def one(event: Event, user: User, exclude: User | None = None) -> None:
+        """Render ``event`` for ``user`` alone (what it reads may differ from its variant's shared render: a
+        Kick to the kicked) and queue it; nothing if ``user`` is ``exclude``."""
+        if user is exclude:
+            return
+        data = user.client.render(event)
+        if data is not None:
+            user.send(data)
+
     def around(self, event: Event, user: User) -> None:
         """Queue ``event`` for everyone who shares a room with ``user``, once each, through the rooms' shared
         batches: its biggest room's members as a room line, the few others (members of its other rooms

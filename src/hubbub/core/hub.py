@@ -454,10 +454,11 @@ class Hub:
         return event
 
     def _expel(self, user: User, room: Room, target: User, reason: str) -> Kick:
-        """``user`` removes ``target`` from ``room``: every member but ``user`` is told, the kicked too."""
+        """``user`` removes ``target`` from ``room``: the members but ``user`` are told, the kicked apart."""
         event = Kick(user, time.time(), room, target, reason)
+        self._leave(target, room)  # first: what the kicked one reads may differ ("You were kicked")
         self.fanout.room(event, room, user)
-        self._leave(target, room)
+        self.fanout.one(event, target, user)
         return event
 
     def invite(self, user: User, nick: str, room_name: str) -> Invite:

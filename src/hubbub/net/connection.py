@@ -180,6 +180,8 @@ class Connection(asyncio.BufferedProtocol):
         if not self.state.admission.attach(self):
             return  # refused (see refuse): no session
         session = self.session = self.factory(self)
+        if self.flood is not None:
+            self.flood.allow_paste(session.pastes)
         self._guard(session.start)
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -263,12 +265,12 @@ class Connection(asyncio.BufferedProtocol):
         transport.write(closing_line(self.peer_host, reason))
         transport.close()
 
-    def kill(self, reason: str) -> None:
-        """Disconnect on the server's initiative: the client gets the closing line, the others see it leave
-        with ``reason``."""
+    def kill(self, reason: str, last: bytes | None = None) -> None:
+        """Disconnect on the server's initiative: the client gets ``last`` (by default the IRC closing line),
+        the others see it leave with ``reason``."""
         if not self.open:
             return
-        self.send(closing_line(self.peer_host, reason))
+        self.send(closing_line(self.peer_host, reason) if last is None else last)
         session, self.session = self.session, None
         if session is not None:
             self._guard(session.connection_lost, reason)
@@ -290,11 +292,28 @@ class Connection(asyncio.BufferedProtocol):
             if flood.eof:
                 self.eof_received()
             return
-        if flood.hold(data, self.loop.time()) > flood.kill:
+        now = self.loop.time()
+        lag = flood.hold(data, now)
+        if session is not None:
+            # Tell a person what happens to what they typed or pasted (an IRC session says nothing).
+            if not flood.noticed:
+                flood.noticed = True
+                self._guard(session.slowed, flood.queued(now))
+            if flood.allowance and not flood.warned and lag > flood.allowance:
+                flood.warned = True
+                self._guard(session.lagging, lag, flood.limit)
+        if lag > flood.limit:
             flood.held = b""
             self.stats.flood_kills += 1
             log.info("#%d %s: excess flood", self.id, self.peer)
-            self.kill("Excess Flood")
+            session = self.session
+            last = None
+            if session is not None:
+                try:
+                    last = session.flooded(flood.lines.rate)
+                except Exception:
+                    log.exception("internal error on connection #%d %s", self.id, self.peer)
+            self.kill("Excess Flood", last)
         elif flood.timer is None:
             self._release()
 
@@ -399,6 +418,7 @@ class Connection(asyncio.BufferedProtocol):
         self.session = session
         if self.flood is not None:
             self.flood.refund()
+            self.flood.allow_paste(session.pastes)
         log.debug("#%d is served by %s", self.id, type(session).__name__)
 
     def abort(self, reason: str) -> None:

@@ -7,6 +7,12 @@ over it is *held* and passed on as the buckets refill (the network layer stops r
 meanwhile), so a burst is delayed, not dropped, as ergo's "fakelag" does. A client whose held input would take
 more than ``kill`` seconds of budget to pass on is behind by that much: it is disconnected ("Excess Flood").
 
+A person pasting into a plain-text session is not a flooding client: such a connection (``paste``) may hold
+``FloodLimits.paste`` lines more before its lag counts, which adds their time at the line rate to its limit
+(``Flood.limit``). Its session is told once per burst that it is slowed, and warned before it is
+disconnected: ``noticed`` and ``warned`` are cleared when a burst finds the client back within its budget
+(half of its line burst at least).
+
 Nothing here knows a socket or a loop: times are passed in, so the tests use their own clock.
 """
 
@@ -45,6 +51,8 @@ class FloodLimits:
     kill: float = 20.0
     #: Rows of history a query returns that cost one line.
     history_rows: int = 100
+    #: Lines a plain-text client's held input may hold (a paste) before its lag counts towards ``kill``.
+    paste: int = 200
 
     @classmethod
     def from_config(cls, config: Config) -> FloodLimits | None:
@@ -58,6 +66,7 @@ class FloodLimits:
             byte_burst=float(BYTE_BURST_FACTOR * config.flood_bytes),
             kill=config.flood_kill,
             history_rows=config.flood_history_rows,
+            paste=config.flood_paste,
         )
 
 
@@ -95,13 +104,35 @@ class Bucket:
 class Flood:
     """One client's input budget, and the input over it waiting to be passed on (``held``)."""
 
-    __slots__ = ("bytes", "eof", "held", "history_rows", "kill", "lines", "paused", "timer")
+    __slots__ = (
+        "allowance",
+        "bytes",
+        "eof",
+        "held",
+        "history_rows",
+        "kill",
+        "lines",
+        "noticed",
+        "paste",
+        "paused",
+        "timer",
+        "warned",
+    )
 
-    def __init__(self, limits: FloodLimits) -> None:
+    def __init__(self, limits: FloodLimits, *, paste: bool = False) -> None:
         self.lines = Bucket(limits.lines, limits.burst)
         self.bytes = Bucket(limits.bytes, limits.byte_burst)
         self.kill = limits.kill
         self.history_rows = limits.history_rows
+        #: Lines a paste may hold beyond the burst before the lag counts (see allow_paste).
+        self.paste = limits.paste
+        #: Seconds of lag tolerated before ``kill`` starts to count: a paste's lines at the line rate, for a
+        #: connection where a person types; 0 otherwise.
+        self.allowance = 0.0
+        self.allow_paste(paste)
+        #: The session was told its input is held, and warned it is too far behind, during this burst.
+        self.noticed = False
+        self.warned = False
         #: Input read but not yet passed on, oldest first.
         self.held = b""
         #: The peer's EOF came while input was held: pass it on after the input.
@@ -110,6 +141,19 @@ class Flood:
         self.paused = False
         #: The network layer's timer for the next release (None: none is due).
         self.timer: Timer | None = None
+
+    def allow_paste(self, on: bool) -> None:
+        """Whether a person types on this connection (the session's ``pastes``): its pastes are tolerated."""
+        self.allowance = self.paste / self.lines.rate if on else 0.0
+
+    @property
+    def limit(self) -> float:
+        """The lag past which the client is disconnected: ``kill``, plus the paste allowance."""
+        return self.kill + self.allowance
+
+    def queued(self, now: float) -> int:
+        """Held lines that wait for the budget (beyond what it lets through at ``now``)."""
+        return max(self.held.count(b"\n") - int(self.lines.room(now) + EPSILON), 0)
 
     def take(self, data: bytes, now: float) -> bool:
         """Charge ``data`` and return True if it fits the budget and nothing is held; else charge nothing and
@@ -142,7 +186,11 @@ class Flood:
         self.lines.full_at = self.bytes.full_at = 0.0
 
     def hold(self, data: bytes, now: float) -> float:
-        """Add ``data`` to the held input; return :meth:`lag` (over ``kill``: disconnect the client)."""
+        """Add ``data`` to the held input; return :meth:`lag` (over :attr:`limit`: disconnect the client)."""
+        if not self.held and 2 * self.lines.room(now) >= self.lines.window * self.lines.rate:
+            # A new burst: the client was back within its budget (half of a burst at least), not draining
+            # the rest of a paste longer than one read; it is told again.
+            self.noticed = self.warned = False
         self.held += data
         return self.lag(now)
 

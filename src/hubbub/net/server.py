@@ -232,7 +232,7 @@ class Server:
         elif flood is None and self.flood_limits is not None:
             session = conn.session
             if session is None or not session.exempt_from_flood:
-                conn.flood = Flood(self.flood_limits)
+                conn.flood = Flood(self.flood_limits, paste=session is not None and session.pastes)
         log.info("#%d is %s (%s from %s)", conn.id, f"[{host}]" if ":" in host else host, how, conn.peer)
         conn.show_client(host)
         return True

@@ -12,7 +12,7 @@ from typing import ClassVar, Protocol
 
 from ..core.fanout import Queued
 
-__all__ = ["Codec", "Link", "Session", "SessionFactory", "Timer"]
+__all__ = ["Codec", "FloodWords", "Link", "Session", "SessionFactory", "Timer"]
 
 
 class Timer(Protocol):
@@ -105,6 +105,27 @@ class Session(Protocol):
         """Whether the client is exempt from flood control (an operator): its input is never held again."""
         ...
 
+    @property
+    def pastes(self) -> bool:
+        """Whether a person types (and pastes) on this connection: its input held over the flood budget may
+        reach ``--flood-paste`` lines before the lag counts towards ``--flood-kill``, and it is told so
+        (:meth:`slowed`, :meth:`lagging`). IRC clients pace themselves and are slowed silently."""
+        ...
+
+    def slowed(self, queued: int) -> None:
+        """The client's input went over its flood budget: ``queued`` lines wait (once per burst)."""
+        ...
+
+    def lagging(self, behind: float, limit: float) -> None:
+        """The client's held input is ``behind`` seconds behind its budget; past ``limit`` it is
+        disconnected (once per burst, before the disconnection)."""
+        ...
+
+    def flooded(self, lines: float) -> bytes | None:
+        """The client is disconnected for flooding (more than ``lines`` lines a second, for too long): the
+        last line it reads (None: the IRC ``ERROR :Closing Link: ... (Excess Flood)``)."""
+        ...
+
     def start(self) -> None:
         """The connection is up."""
         ...
@@ -127,6 +148,26 @@ class Session(Protocol):
         """Called every few seconds (``now``: monotonic seconds) to check timeouts; a no-op where there are
         none."""
         ...
+
+
+class FloodWords:
+    """What a session says about flood control when nobody types on it (IRC, and before the protocol is
+    known): nothing while it is slowed, the IRC closing line when it is disconnected."""
+
+    __slots__ = ()
+
+    @property
+    def pastes(self) -> bool:
+        return False
+
+    def slowed(self, queued: int) -> None:
+        pass
+
+    def lagging(self, behind: float, limit: float) -> None:
+        pass
+
+    def flooded(self, lines: float) -> bytes | None:
+        return None
 
 
 SessionFactory = Callable[[Link], Session]

@@ -27,7 +27,7 @@ from typing import ClassVar
 
 import h11
 
-from .base import Link, Session
+from .base import FloodWords, Link, Session
 
 __all__ = [
     "HEAD_TIMEOUT",
@@ -107,7 +107,7 @@ _HEADERS = (
 )
 
 
-class HttpSession:
+class HttpSession(FloodWords):
     """One HTTP request on a chat port: parsed, answered by ``responder``, closed."""
 
     __slots__ = (

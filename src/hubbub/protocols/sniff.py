@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from ..wire.irc import line
-from .base import Link, Session
+from .base import FloodWords, Link, Session
 from .http import is_request_line
 from .proxy import ProxyError, parse_proxy, proxy_start
 
@@ -49,12 +49,18 @@ def is_tls_record(data: bytes) -> bool | None:
     return data[1] == 0x03 and data[2] <= 0x04
 
 
-class SniffSession:
+class SniffSession(FloodWords):
     __slots__ = ("buffer", "decided", "http", "irc", "link", "other", "proxy_done", "timer")
 
     protocol: ClassVar[str] = "sniff"
     #: Nothing is decided yet, nobody is an operator.
     exempt_from_flood: ClassVar[bool] = False
+
+    @property
+    def pastes(self) -> bool:
+        """On a plain-text port (where what is not IRC is a person), a first read may be a paste already
+        (``nc HOST PORT < notes.txt``): it is tolerated as the plain-text session would."""
+        return self.other is not self.irc
 
     def __init__(
         self,

@@ -44,7 +44,7 @@ from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
 from ..core.fanout import Batch, Queued
-from .base import Link, Session
+from .base import FloodWords, Link, Session
 from .http import Request, Response
 from .proxy import TrustedNetworks, real_client
 
@@ -174,7 +174,7 @@ def upgrade(
     return WebSocketSession(link, ws, irc, options, binary=binary)
 
 
-class WebSocketSession:
+class WebSocketSession(FloodWords):
     """One IRC client over WebSocket: the connection's session and codec, wrapping an IRC session."""
 
     __slots__ = (

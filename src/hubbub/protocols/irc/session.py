@@ -22,7 +22,7 @@ from ...core.model import User
 from ...wire import numerics as n
 from ...wire.irc import InputTooLong, Message, ParseError, escape_tag_value, line, params, parse
 from ...wire.lines import LineBuffer, LineTooLong
-from ..base import Link
+from ..base import FloodWords, Link
 from .caps import RENDER_MASK, Cap
 from .render import render
 from .table import COMMANDS, NOT_OPER
@@ -80,7 +80,7 @@ ERROR_TEXT: dict[str, str] = {
 }
 
 
-class IrcSession:
+class IrcSession(FloodWords):
     """One IRC client connection."""
 
     __slots__ = (

@@ -20,6 +20,7 @@ from ...core.klines import added_notice, describe, parse_duration
 from ...core.model import Room, User
 from ...core.modes import ModeRequest
 from ...core.opers import check_oper
+from .render import kick_reason
 from .table import OPERATORS, command
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def cmd_kick(session: PlainSession, user: User, arg: str) -> None:
         session.error("Usage: /kick NICK [reason]")
         return
     event = session.hub.kick(user, room, nick, reason.strip())
-    session.notice(f"You kicked {event.target.nick} from {room.name} ({event.reason})")
+    session.notice(f"You kicked {event.target.nick} from {room.name}{kick_reason(event)}")
 
 
 def _ban(session: PlainSession, user: User, arg: str, sign: str) -> None:

@@ -33,7 +33,17 @@ from ...core.model import Room, User
 from ...store import StoredMessage
 from ...wire.text import strip_formatting, terminal_safe
 
-__all__ = ["CRLF", "PERSONAL", "RENDERERS", "history_line", "line", "lines", "stamp"]
+__all__ = [
+    "CRLF",
+    "PERSONAL",
+    "RENDERERS",
+    "history_line",
+    "kick_reason",
+    "line",
+    "lines",
+    "mode_words",
+    "stamp",
+]
 
 CRLF = "\r\n"
 
@@ -58,14 +68,14 @@ def _render_message(event: Event) -> bytes | None:
     if event.kind is MessageKind.TAGS or event.text[:1] == "\x01":
         return None  # tags only, or a CTCP request: nothing a person reads
     text = strip_formatting(event.text)
+    if event.kind is MessageKind.NOTICE:  # to a room or to one user alike, as history shows it
+        return line(f"-{event.nick}- {text}")
     if isinstance(event.target, User):
         if event.kind is MessageKind.ACTION:
             return line(f"* {event.nick} {text} (private)")
         return line(f"*{event.nick}* {text}")
     if event.kind is MessageKind.ACTION:
         return line(f"* {event.nick} {text}")
-    if event.kind is MessageKind.NOTICE:
-        return line(f"-{event.nick}- {text}")
     return line(f"<{event.nick}> {text}")
 
 
@@ -92,18 +102,83 @@ def _render_topic(event: Event) -> bytes:
     return line(f"* {event.user.nick} set the topic of {event.room.name}: {strip_formatting(event.topic)}")
 
 
+def kick_reason(event: Kick) -> str:
+    """`` (reason)``, or nothing when the kicker gave none (the server puts the kicker's nickname there)."""
+    reason = event.reason
+    if not reason or reason == event.user.nick:
+        return ""
+    return f" ({strip_formatting(reason)})"
+
+
 def _render_kick(event: Event) -> bytes:
     assert isinstance(event, Kick)
-    reason = strip_formatting(event.reason)
-    return line(f"* {event.target.nick} was kicked from {event.room.name} by {event.user.nick} ({reason})")
+    reason = kick_reason(event)
+    return line(f"* {event.target.nick} was kicked from {event.room.name} by {event.user.nick}{reason}")
+
+
+#: Room flags in words: (when set, when unset), said of the room.
+FLAG_WORDS = {
+    "i": ("is now invite-only: /invite lets people in", "is no longer invite-only"),
+    "m": ("is now moderated: only voiced users may talk", "is no longer moderated: everyone may talk"),
+    "n": (
+        "now takes messages from its members only",
+        "now takes messages from people outside it too",
+    ),
+    "s": ("is now secret: it is hidden from /rooms and /who", "is no longer secret"),
+    "t": ("now lets only its operators change the topic", "now lets everyone in it change the topic"),
+}
+
+
+def mode_words(actor: str, room: str, change: str, arg: str | None) -> str:
+    """One room mode change in words (``actor``: who made it, empty for the server)."""
+    sign, letter = change[:1], change[1:]
+    on = sign == "+"
+    who = actor or "The server"
+    by = f" (changed by {actor})" if actor else ""
+    if letter == "o" and arg:
+        if on:
+            return f"{who} made {arg} an operator of {room}"
+        return f"{who} took operator status from {arg} in {room}"
+    if letter == "v" and arg:
+        if on:
+            return f"{who} gave {arg} voice in {room}"
+        return f"{who} took voice from {arg} in {room}"
+    if letter == "b" and arg:
+        if on:
+            return f"{who} banned {arg} from {room}"
+        return f"{who} lifted the ban on {arg} in {room}"
+    if letter == "e" and arg:
+        if on:
+            return f"{who} let {arg} into {room} whatever its bans"
+        return f"{who} took back the ban exception of {arg} in {room}"
+    if letter == "I" and arg:
+        if on:
+            return f"{who} let {arg} into {room} without an invitation"
+        return f"{who} took back the invite exception of {arg} in {room}"
+    if letter == "k":
+        if on and arg:
+            return f"{room} now needs a key to join: /join {room} {arg}{by}"
+        if not on:
+            return f"{room} no longer needs a key to join{by}"
+    if letter == "l":
+        if on and arg:
+            return f"{room} is now limited to {arg} members{by}"
+        if not on:
+            return f"{room} no longer has a member limit{by}"
+    words = FLAG_WORDS.get(letter)
+    if words is not None:
+        return f"{room} {words[0] if on else words[1]}{by}"
+    shown = change + (f" {arg}" if arg else "")
+    return f"{who} set mode {shown} on {room}"
 
 
 def _render_mode(event: Event) -> bytes | None:
     assert isinstance(event, ModeChange)
     if not isinstance(event.target, Room):
         return None
-    modes = " ".join(change + (f" {arg}" if arg else "") for change, arg in event.changes)
-    return line(f"* {event.user.nick} set mode {modes} on {event.target.name}")
+    actor = "" if event.by_server else event.user.nick
+    room = event.target.name
+    return lines(f"* {mode_words(actor, room, change, arg)}" for change, arg in event.changes)
 
 
 def _render_invite(event: Event) -> bytes:
@@ -126,7 +201,6 @@ RENDERERS: dict[type[Event], Callable[[Event], bytes | None]] = {
     Part: _render_part,
     Quit: _render_quit,
     Topic: _render_topic,
-    Kick: _render_kick,
     ModeChange: _render_mode,
     Invite: _render_invite,
     Wallops: _render_wallops,
@@ -143,6 +217,13 @@ def _render_nick(me: User | None, event: Event) -> bytes:
     return line(f"* {event.old} is now known as {event.new}")
 
 
+def _render_kick_personal(me: User | None, event: Event) -> bytes:
+    assert isinstance(event, Kick)
+    if event.target is me:
+        return line(f"* You were kicked from {event.room.name} by {event.user.nick}{kick_reason(event)}")
+    return _render_kick(event)
+
+
 def _render_server_notice(me: User | None, event: Event) -> bytes:
     assert isinstance(event, ServerNotice)
     if event.hint == "login":
@@ -151,9 +232,11 @@ def _render_server_notice(me: User | None, event: Event) -> bytes:
 
 
 #: Renderers given the reading session's user. The hub never fans these out to their subject (a NickChange
-#: goes to the renamed user alone, apart from its neighbours), so a render shared by a variant stays right.
+#: goes to the renamed user alone, apart from its neighbours; a Kick is rendered for the kicked user on its
+#: own, after it left the room), so a render shared by a variant stays right.
 PERSONAL: dict[type[Event], Callable[[User | None, Event], bytes | None]] = {
     NickChange: _render_nick,
+    Kick: _render_kick_personal,
     ServerNotice: _render_server_notice,
 }
 

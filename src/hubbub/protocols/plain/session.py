@@ -42,8 +42,23 @@ class PlainSession:
     protocol: ClassVar[str] = "plain"
 
     @property
+    def pastes(self) -> bool:
+        """A person types here: a paste is tolerated, and told how it is slowed."""
+        return True
+
+    @property
     def exempt_from_flood(self) -> bool:
         return self.user is not None and bool(self.user.oper)
+
+    def slowed(self, queued: int) -> None:
+        if queued:
+            self.notice(f"slow down: {queued} line{'s' if queued != 1 else ''} queued")
+
+    def lagging(self, behind: float, limit: float) -> None:
+        self.notice(f"you are {behind:.0f} seconds behind; past {limit:.0f} you will be disconnected")
+
+    def flooded(self, lines: float) -> bytes | None:
+        return line(f"! You were disconnected for flooding (more than {lines:g} lines a second)")
 
     def tick(self, now: float) -> None:
         """Called every few seconds by the network layer. Someone idle stays however long; a line started and
@@ -134,7 +149,7 @@ class PlainSession:
 
     def disconnect(self, reason: str) -> None:
         if self.user is not None:
-            self.error(f"Closing Link: {self.link.peer_host} ({reason})")
+            self.error(f"You were disconnected ({reason})")
         self.leave(reason)
 
     def render(self, event: Event) -> bytes | None:
