@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from hubbub.core.hub import Hub
 from hubbub.protocols.plain.session import COMMANDS, help_text
 from hubbub.protocols.plain.table import DECLARED, SECTIONS
@@ -99,3 +102,21 @@ def test_help_over_the_wire() -> None:
     alice = PlainClient(Hub())
     alice.take()
     assert alice.send("/help") == EXPECTED_HELP.split("\n")
+
+
+def test_every_command_and_alias_the_readme_lists_exists() -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    operators = (root / "docs" / "operators.md").read_text(encoding="utf-8")
+
+    def table(text: str) -> tuple[set[str], set[str]]:
+        rows = [row for row in text.splitlines() if row.startswith("| `/")]
+        listed = {verb for row in rows for verb in re.findall(r"`/([a-z]+)", row.split(" | ")[0])}
+        return listed, {verb for row in rows for verb in re.findall(r"also `/([a-z]+)`", row)}
+
+    listed, aliases = table(readme)
+    assert {"list", "names", "identify"} <= aliases
+    assert {"topic", "away", "whois", "op", "deop", "voice", "devoice", "invite", "motd", "ignore"} <= listed
+    assert not (listed | aliases) - set(COMMANDS)
+    documented = listed | table(operators)[0]  # the operator commands have their page
+    assert not {spec.verbs[0] for spec in DECLARED} - documented, "commands missing from the docs"
