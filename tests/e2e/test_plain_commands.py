@@ -250,6 +250,10 @@ def test_ignore_hides_someones_lines_and_messages_for_this_connection(make_serve
     carol.send("after erin")
     alice.expect(r"^<carol> after erin$")
     assert not any("still ignored" in line for line in alice.skipped)
+    alice.send("/history")  # their stored lines are left out too
+    alice.expect(r"^\[\d\d:\d\d\] <carol> after erin$")
+    assert not any("erin" in line and "spam" in line for line in alice.skipped), alice.skipped
+    assert any("<bob> spam spam spam" in line for line in alice.skipped), alice.skipped
 
 
 def test_msg_to_a_room_posts_there_if_you_may(make_server: Start) -> None:

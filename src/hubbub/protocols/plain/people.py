@@ -1,5 +1,6 @@
 """Commands about people and the server for plain-text users: ``/whois NICK``, ``/away [message]``,
-``/ignore [NICK]`` and ``/unignore NICK`` (this connection only), and ``/motd``.
+``/ignore [NICK]`` and ``/unignore NICK`` (this connection only: live lines, private messages and the
+history shown), and ``/motd``.
 
 /whois shows what IRC's WHOIS shows a person, in words, and no address: hosts are cloaked or hidden, and a
 plain-text user has no use for them. Its rooms follow the core's visibility rule, as IRC's WHOIS does: a
