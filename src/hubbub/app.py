@@ -123,8 +123,10 @@ class App:
         #: The next sweep of expired accounts (--account-expire; see core.expiry).
         self._sweep_timer: asyncio.Handle | None = None
 
+        motd = _read_motd(config.motd)
         plain = PlainOptions(
             max_line=config.max_line,
+            motd=motd,
             default_room=config.default_room,
             server_name=config.server_name,
             history_replay=config.history_replay,
@@ -133,7 +135,7 @@ class App:
         irc = IrcOptions(
             server_name=config.server_name,
             network=config.network,
-            motd=_read_motd(config.motd),
+            motd=motd,
             password=config.password,
             opers=dict(config.opers),
             webirc=dict(config.webirc),
@@ -401,6 +403,7 @@ class App:
         plain.max_line = config.max_line
         plain.default_room = config.default_room
         plain.history_replay = config.history_replay
+        plain.motd = motd
         plain.line_timeout = config.line_timeout
         websocket = self.websocket_options
         websocket.origins = config.ws_origin

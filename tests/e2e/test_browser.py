@@ -250,7 +250,7 @@ def test_after_a_server_restart_the_page_reconnects_rejoins_and_fetches_what_it_
     ann.sees("and another thing")
     watcher = again.connect("watcher")
     watcher.send("/who #lobby")
-    watcher.expect(r"^\* 2 in #lobby: ann, watcher$")
+    watcher.expect(r"^\* 2 in #lobby: @ann, watcher$")
     watcher.send("/join #web")  # ann is invisible (+i) to those outside #web, as on IRC
     watcher.expect(r"^\* You are in #web with ann$")
     texts = ann.log().locator(".msg[data-msgid] .body").all_text_contents()

@@ -277,7 +277,7 @@ def test_plain_users_on_two_nodes_share_the_lobby(cluster: Cluster) -> None:
     alice.expect_next(r"^\*bob\* and back$")
 
     bob.send("/who")
-    bob.expect_next(r"^\* 2 in #lobby: alice, bob$")
+    bob.expect_next(r"^\* 2 in #lobby: alice, @bob \(you are an operator here\)$")
     alice.send("/join #dev")
     alice.expect_next(r"^\* You are in #dev, alone for now$")
     bob.expect_next(r"^\* alice left #lobby$")
@@ -286,7 +286,7 @@ def test_plain_users_on_two_nodes_share_the_lobby(cluster: Cluster) -> None:
     bob.expect_next(r"^\*   #dev \(1 member\)$")
     bob.expect_next(r"^\*   #lobby \(1 member\)$")
     bob.send("/who #dev")
-    bob.expect_next(r"^\* 1 in #dev: alice$")
+    bob.expect_next(r"^\* 1 in #dev: @alice$")
     bob.send("/join #dev")
     bob.expect_next(r"^\* You are in #dev with alice$")
     alice.expect_next(r"^\* bob joined #dev$")
@@ -471,7 +471,7 @@ def test_plain_and_irc_users_on_different_nodes_share_a_room(cluster: Cluster) -
     erin.send("PRIVMSG #lobby :\x01ACTION waves back\x01")
     dave.expect(r"^\* erin waves back$")
     dave.send("/who")
-    dave.expect(r"^\* 2 in #lobby: dave, erin$")
+    dave.expect(r"^\* 2 in #lobby: @dave, erin \(you are an operator here\)$")
     dave.send("/nick david")
     erin.expect(r"^:dave!plain@127\.0\.0\.1 NICK david$")
     erin.send("PART #lobby :bye")
@@ -599,7 +599,7 @@ def test_the_users_of_a_killed_node_quit_after_the_node_timeout(cluster: Cluster
     }
     b.wait_log(rf"node A{RUN} is gone \(Node A went away\): 2 users quit")
     dora.send("/who")
-    dora.expect_next(r"^\* 2 in #lobby: bob, dora$")
+    dora.expect_next(r"^\* 2 in #lobby: bob, @dora \(you are an operator here\)$")
 
     # Their nicknames are free again.
     bob.send("NICK alice")
@@ -880,7 +880,7 @@ def test_a_kline_set_on_one_node_disconnects_matching_users_of_another(cluster: 
     assert again.wait_eof()[0] == ":hubbub 465 spammer :You are banned from this server (spamming)"
     b.irc("innocent")
     watcher.send("/who")
-    watcher.expect(r"^\* \d+ in #lobby: watcher$")
+    watcher.expect(r"^\* \d+ in #lobby: @watcher \(you are an operator here\)$")
 
 
 def test_a_cloak_is_mirrored_and_operators_on_other_nodes_see_the_real_address(cluster: Cluster) -> None:

@@ -54,6 +54,7 @@ def test_the_file_is_applied_and_sighup_reloads_it(
     server.wait_log(rf"configuration: {re.escape(str(config))}$")
     plain = server.connect()
     assert plain.seen[0].startswith("* Welcome to chat.example.test, ")
+    assert plain.seen[1:3] == ["* Message of the day of chat.example.test:", "*   Welcome, first edition"]
     assert motd_of(server, "alice") == ["Welcome, first edition"]  # no empty line for the last line end
 
     early = server.irc("early")
@@ -73,6 +74,9 @@ def test_the_file_is_applied_and_sighup_reloads_it(
         r"SIGHUP: configuration reloaded: changed motd, opers; not changed until a restart: backlog$"
     )
     assert motd_of(server, "bob") == ["Welcome, second edition"]
+    plain.send("/motd")  # plain text reads the same file
+    plain.expect(r"^\* Message of the day of chat\.example\.test:$")
+    plain.expect_next(r"^\*   Welcome, second edition$")
     early.send("OPER root hunter2")  # connected before the reload
     early.expect(r" 381 early ")
 

@@ -62,9 +62,9 @@ def test_rooms_are_separate_and_listed(server: ServerProcess) -> None:
     alice.expect_next(r"^\*   #dev \(2 members\)$")
     alice.expect_next(r"^\*   #lobby \(1 member\)$")
     bob.send("/who")
-    bob.expect(r"^\* 2 in #dev: bob, carol$")
+    bob.expect(r"^\* 2 in #dev: @bob, carol \(you are an operator here\)$")
     alice.send("/who #dev")
-    alice.expect(r"^\* 2 in #dev: bob, carol$")
+    alice.expect(r"^\* 2 in #dev: @bob, carol$")
     bob.send("/part")
     bob.expect(r"^\* You left #dev\.")
     carol.expect(r"^\* bob left #dev$")
@@ -87,7 +87,7 @@ def test_private_messages(server: ServerProcess) -> None:
     alice.send("/msg nobody hello?")
     alice.expect(r"^! No such nickname: nobody$")
     alice.send("/msg bob")
-    alice.expect(r"^! Usage: /msg NICK text$")
+    alice.expect(r"^! Usage: /msg NICK text, or /msg #room text$")
 
 
 def test_actions_and_escaped_slashes(server: ServerProcess) -> None:
@@ -123,7 +123,7 @@ def test_unknown_commands_and_help(server: ServerProcess) -> None:
     alice.expect(r"^! Unknown command /frobnicate; type /help for the list$")
     alice.send("/help")
     alice.expect(r"^Commands:$")
-    help_text = [alice.read_line() for _ in range(10)]
+    help_text = [alice.read_line() for _ in range(13)]
     for command in ("/nick", "/join", "/part", "/rooms", "/who", "/msg", "/me", "/quit", "/help"):
         assert any(line and line.lstrip().startswith(command) for line in help_text), command
     alice.send("/join bad,room")
@@ -263,7 +263,7 @@ def test_plain_listings_hide_secret_rooms_and_invisible_users_as_irc_does(
     outsider.send("/join #open")
     outsider.expect(r"^\* You are in #open with hider, seen$")
     outsider.send("/who")
-    outsider.expect(r"^\* 3 in #open: hider, outsider, seen$")  # a member sees everyone
+    outsider.expect(r"^\* 3 in #open: @hider, outsider, seen$")  # a member sees everyone
 
 
 def test_a_closed_connection_reads_the_same_whatever_its_protocol(

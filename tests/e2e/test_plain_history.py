@@ -46,7 +46,7 @@ def test_a_newcomer_sees_what_was_said_before(make_server: Start, db: str) -> No
     carol.expect_next(rf"^{STAMP} <bob> second line$")
     carol.expect_next(r"^\* --- end of replay ---$")
     carol.send("/who")
-    carol.expect_next(r"^\* 3 in #lobby: alice, bob, guest-\d+$")  # nothing after the replay
+    carol.expect_next(r"^\* 3 in #lobby: @alice, bob, guest-\d+$")  # nothing after the replay
     carol.close()
 
 

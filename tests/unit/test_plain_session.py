@@ -103,10 +103,10 @@ def test_commands_table(hub: Hub, options: PlainOptions) -> None:
     assert bob.link.take()[-1] == "* alice is now known as Al"
     assert alice.type("/join") == ["! Usage: /join #room [key]"]
     assert alice.type("/join #a b") == ["* You are in #a, alone for now"]
-    assert alice.type("/who") == ["* 1 in #a: Al"]
+    assert alice.type("/who") == ["* 1 in #a: @Al (you are an operator here)"]
     assert alice.type("/who #nowhere") == ["! No such room: #nowhere"]
     assert alice.type("/rooms") == ["* 2 rooms:", "*   #a (1 member)", "*   #lobby (1 member)"]
-    assert alice.type("/msg") == ["! Usage: /msg NICK text"]
+    assert alice.type("/msg") == ["! Usage: /msg NICK text, or /msg #room text"]
     assert alice.type("/msg bob  two  spaces ") == ["-> *bob*  two  spaces"]
     assert bob.link.take()[-1] == "*Al*  two  spaces"
     assert alice.type("/me") == ["! Usage: /me action"]

@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from hubbub.core.hub import Hub
 from hubbub.protocols.plain.session import COMMANDS, help_text
 from hubbub.protocols.plain.table import DECLARED, SECTIONS
 
 from .irc_harness import PlainClient
 
-#: /help as it was written by hand before it was generated: the generated text must stay the same.
+#: /help as it is meant to read: the generated text must stay the same.
 EXPECTED_HELP = """\
 Commands:
   /nick NAME              change your nickname
   /join #room [key]       go to a room (created if it does not exist; a room with a key needs it)
   /part                   leave the current room
   /rooms [pattern]        list the rooms (those whose name holds the pattern) and how many are in each
-  /who                    list the members of the current room
+  /who [#room]            list the members of the current room (or of #room);
+                          @ marks its operators, + those with voice
   /msg NICK text          send a private message
+  /msg #room text         post to a room (one you are in, or one open to outsiders)
   /me action              describe an action (* you wave)
   /quit [reason]          leave the server
   /help                   this text
+  /help COMMAND           the help of one command
+Rooms:
+  /topic [text]           show the topic of this room, or set it (its operators only when the room says so)
+  /invite NICK [#room]    invite someone to this room (or to #room): they may join it even if it is closed
+  /op NICK                make someone an operator of this room (room operators)
+  /deop NICK              take a room operator's status away (room operators)
+  /voice NICK             let someone talk in this room when it is moderated (room operators)
+  /devoice NICK           take voice away (room operators)
+People and the server:
+  /whois NICK             who someone is: account, rooms, how long idle, away
+  /away [message]         say you are away (shown to those who message you); alone: you are back
+  /ignore [NICK]          hide NICK's lines and private messages from you (until you leave);
+                          alone: list whom you ignore
+  /unignore NICK          see NICK's lines again
+  /motd                   the server's message of the day
 History (times are UTC):
   /history [N]            the last N lines of this room (default 20, at most 500)
   /history NICK [N]       your private conversation with NICK
@@ -82,3 +102,21 @@ def test_help_over_the_wire() -> None:
     alice = PlainClient(Hub())
     alice.take()
     assert alice.send("/help") == EXPECTED_HELP.split("\n")
+
+
+def test_every_command_and_alias_the_readme_lists_exists() -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    operators = (root / "docs" / "operators.md").read_text(encoding="utf-8")
+
+    def table(text: str) -> tuple[set[str], set[str]]:
+        rows = [row for row in text.splitlines() if row.startswith("| `/")]
+        listed = {verb for row in rows for verb in re.findall(r"`/([a-z]+)", row.split(" | ")[0])}
+        return listed, {verb for row in rows for verb in re.findall(r"also `/([a-z]+)`", row)}
+
+    listed, aliases = table(readme)
+    assert {"list", "names", "identify"} <= aliases
+    assert {"topic", "away", "whois", "op", "deop", "voice", "devoice", "invite", "motd", "ignore"} <= listed
+    assert not (listed | aliases) - set(COMMANDS)
+    documented = listed | table(operators)[0]  # the operator commands have their page
+    assert not {spec.verbs[0] for spec in DECLARED} - documented, "commands missing from the docs"

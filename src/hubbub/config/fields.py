@@ -160,7 +160,7 @@ class Config:
     #: IRC network name (ISUPPORT NETWORK).
     network: str = _opt("hubbub", NAME, "chat", "IRC network name (ISUPPORT NETWORK)", "NAME")
     #: A file with the message of the day; None for none.
-    motd: str | None = _opt(None, FILE, "chat", "message of the day for IRC clients", "FILE")
+    motd: str | None = _opt(None, FILE, "chat", "message of the day (IRC, and plain text on arrival)", "FILE")
     #: Connection password for IRC clients (PASS); "" for none.
     password: str = _opt("", Secret(), "chat", "connection password IRC clients must send (PASS)", "PASSWORD")
     #: The room plain-text users join on arrival.

@@ -55,7 +55,7 @@ from .names import ROOM_PREFIX, casefold, is_valid_room
 from .nicks import SERVICE_NICKS, ManualTimers, Nicks, Timer
 from .registered import RegisteredRooms
 from .replica import Cluster, Replica
-from .rooms import Listings, apply_modes, check_entry, is_banned, require_member, require_op
+from .rooms import Listings, apply_modes, check_entry, entry_status, is_banned, require_member, require_op
 from .users import Directory
 from .whowas import Whowas, WhowasEntry
 
@@ -368,7 +368,7 @@ class Hub:
             if self.limits.room_members and len(room.members) >= self.limits.room_members:
                 raise ChatError(Reason.ROOM_FULL, room.name, f"{room.name} is full")
             check_entry(user, room, password)
-            status = "o" if room.founder and casefold(user.account) == casefold(room.founder) else ""
+            status = entry_status(user, room)
         user.invites.discard(key)
         event = self._enter(user, room, status)
         if self.cluster is not None:

@@ -22,6 +22,7 @@ __all__ = [
     "Listings",
     "apply_modes",
     "check_entry",
+    "entry_status",
     "first_rooms",
     "is_banned",
     "members_seen_by",
@@ -106,6 +107,15 @@ def is_banned(room: Room, user: User) -> bool:
     if not any(match_mask(entry.mask, mask) for entry in bans for mask in masks):
         return False
     return not any(match_mask(entry.mask, mask) for entry in room.lists["e"] for mask in masks)
+
+
+def entry_status(user: User, room: Room) -> str:
+    """The status ``user`` gets on entering ``room``, which exists: in a registered room, operator for its
+    founder alone; in another, operator when no member is one (a room that lost its last operator gives it to
+    the next to join, as IRC servers do for a room that empties and is made again: #lobby never empties)."""
+    if room.founder:
+        return "o" if user.account and casefold(user.account) == casefold(room.founder) else ""
+    return "" if any("o" in status for status in room.members.values()) else "o"
 
 
 def check_entry(user: User, room: Room, password: str) -> None:

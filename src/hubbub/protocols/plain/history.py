@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...core.model import Room, User
+from ...core.names import casefold
 from ...store import ByTime, StoredMessage, StoreError, search_phrases
 from .render import history_line
 from .table import HISTORY, command
@@ -32,6 +33,9 @@ _UNAVAILABLE = "History is not available right now; try again later"
 
 def _lines(session: PlainSession, messages: list[StoredMessage], *, date: bool = False) -> list[str]:
     now = session.hub.now()
+    ignored = session.ignored
+    if ignored:  # /ignore: their stored lines are left out too
+        messages = [msg for msg in messages if casefold(msg.sender.partition("!")[0]) not in ignored]
     return [text for msg in messages if (text := history_line(msg, now, date=date)) is not None]
 
 

@@ -8,7 +8,7 @@ __all__ = ["PlainOptions"]
 class PlainOptions:
     """Settings shared by every plain-text session of a server."""
 
-    __slots__ = ("default_room", "history_replay", "line_timeout", "max_line", "opers", "server_name")
+    __slots__ = ("default_room", "history_replay", "line_timeout", "max_line", "motd", "opers", "server_name")
 
     def __init__(
         self,
@@ -19,6 +19,7 @@ class PlainOptions:
         history_replay: int = 20,
         opers: dict[str, str] | None = None,
         line_timeout: float = 300.0,
+        motd: list[str] | None = None,
     ):
         self.max_line = max_line
         self.default_room = default_room
@@ -30,3 +31,5 @@ class PlainOptions:
         #: Server operators: name -> password (a scrypt hash or clear text). The server shares one table with
         #: the IRC sessions, so that a configuration reload updates both.
         self.opers: dict[str, str] = opers if opers is not None else {}
+        #: The message of the day (the ``motd`` file's lines), shown on arrival and by /motd; None: none.
+        self.motd = motd

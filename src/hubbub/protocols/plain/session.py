@@ -1,6 +1,7 @@
 """The plain-text session: lifecycle, input, the command dispatcher and the chat commands.
 
-Account commands live in :mod:`.accounts`, history commands in :mod:`.history`, operator commands in
+Account commands live in :mod:`.accounts`, history commands in :mod:`.history`, room commands in
+:mod:`.room_commands`, commands about people and the server in :mod:`.people`, operator commands in
 :mod:`.operators`; every command is declared with :func:`.table.command` (verbs, usage, help text, section,
 operators only), ``/help`` is generated from that table, and a ChatError a command raises becomes an
 ``! error`` line.
@@ -8,23 +9,25 @@ operators only), ``/help`` is generated from that table, and a ChatError a comma
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import ClassVar
 
 from ...core.errors import ChatError, Reason
-from ...core.events import Event, MessageKind
+from ...core.events import Event, Message, MessageKind
+from ...core.fanout import Fanout
 from ...core.hub import Hub
 from ...core.model import Room, User
+from ...core.names import ROOM_PREFIX, casefold
 from ...core.rooms import check_entry, first_rooms, members_seen_by, visible_to
 from ...wire.lines import LineBuffer, LineTooLong
 from ...wire.masks import match_mask
 from ...wire.telnet import IAC, Telnet
 from ...wire.text import clean_line
 from ..base import Link
-from . import accounts, history, operators  # noqa: F401 - their commands join the table
+from . import accounts, history, operators, people, room_commands  # noqa: F401 - their commands join the table
 from .options import PlainOptions
 from .render import PERSONAL, RENDERERS, line, lines
-from .table import COMMANDS, GENERAL, NOT_OPER, command, help_text
+from .table import COMMANDS, GENERAL, NOT_OPER, command, command_help, help_text
 
 __all__ = ["COMMANDS", "PlainSession", "help_text"]
 
@@ -35,16 +38,20 @@ NAMES_SHOWN = 10
 class PlainSession:
     """One plain-text client."""
 
-    __slots__ = ("busy", "deferred", "hub", "lines", "link", "options", "room", "telnet", "user")
+    __slots__ = ("busy", "deferred", "hub", "ignored", "lines", "link", "options", "room", "telnet", "user")
 
-    #: Every plain-text session renders events the same way.
-    variant: ClassVar[str] = "plain"
     protocol: ClassVar[str] = "plain"
 
     @property
     def pastes(self) -> bool:
         """A person types here: a paste is tolerated, and told how it is slowed."""
         return True
+
+    @property
+    def variant(self) -> Hashable:
+        """Every plain-text session renders events the same way, but one that ignores someone (/ignore)
+        renders for itself alone."""
+        return ("plain", id(self)) if self.ignored else "plain"
 
     @property
     def exempt_from_flood(self) -> bool:
@@ -80,6 +87,8 @@ class PlainSession:
         self.deferred: list[bytes] | None = None
         #: The telnet protocol, from the first telnet command the client sends (netcat sends none).
         self.telnet: Telnet | None = None
+        #: The nicknames (casefolded) whose lines and private messages this connection does not show.
+        self.ignored: set[str] = set()
 
     # -- lifecycle (called by the network layer) ------------------------------------------------------------
 
@@ -93,6 +102,8 @@ class PlainSession:
             self.link.close("K-Lined" if exc.reason is Reason.K_LINED else exc.message)
             return
         self.notice(f"Welcome to {self.options.server_name}, {user.nick}! Type /help for commands.")
+        if self.options.motd is not None:
+            self.send_motd()
         try:
             self.join(self.options.default_room)
         except ChatError as exc:  # the room is full, or bans this user
@@ -154,6 +165,8 @@ class PlainSession:
 
     def render(self, event: Event) -> bytes | None:
         kind = type(event)
+        if self.ignored and kind is Message and casefold(event.user.nick) in self.ignored:
+            return None
         renderer = RENDERERS.get(kind)
         if renderer is not None:
             return renderer(event)
@@ -280,9 +293,10 @@ class PlainSession:
             rows.append(f"* {more} more: narrow with a pattern (/rooms word)")
         self.send_lines(rows)
 
-    @command("who", "names", usage="/who", section=GENERAL)
+    @command("who", "names", usage="/who [#room]", section=GENERAL)
     def cmd_who(self, user: User, arg: str) -> None:
-        """list the members of the current room"""
+        """list the members of the current room (or of #room);
+        @ marks its operators, + those with voice"""
         room = self.current_room()
         if arg:
             found = self.hub.find_room(arg if arg.startswith("#") else "#" + arg)
@@ -293,20 +307,35 @@ class PlainSession:
         if room is None:
             self.error("You are not in a room; /who #room names one")
             return
-        nicks = sorted((m.nick for m in members_seen_by(room, user, everyone=bool(user.oper))), key=str.lower)
-        self.notice(f"{len(nicks)} in {room.name}: {', '.join(nicks)}")
+        members = sorted(members_seen_by(room, user, everyone=bool(user.oper)), key=lambda m: m.nick.lower())
+        statuses = room.members
+        nicks = [_marked(m.nick, statuses.get(m, "")) for m in members]
+        mine = " (you are an operator here)" if "o" in statuses.get(user, "") else ""
+        self.notice(f"{len(nicks)} in {room.name}: {', '.join(nicks)}{mine}")
 
-    @command("msg", usage="/msg NICK text", section=GENERAL)
+    @command("msg", usage=("/msg NICK text", "/msg #room text"), section=GENERAL)
     def cmd_msg(self, user: User, arg: str) -> None:
-        """send a private message"""
+        """send a private message
+
+        post to a room (one you are in, or one open to outsiders)"""
         nick, _, text = arg.partition(" ")
         if not nick or not text.strip():
-            self.error("Usage: /msg NICK text")
+            self.error("Usage: /msg NICK text, or /msg #room text")
+            return
+        if nick.startswith(ROOM_PREFIX):
+            room = self.hub.find_room(nick)
+            if room is None or not (user in room.members or visible_to(room, user)):
+                self.error(f"No such room: {nick}")
+                return
+            self.hub.say(user, room, text)
+            self.link.send(line(f"-> {room.name} <{user.nick}> {text}"))
             return
         event = self.hub.private(user, nick, text)
         target = event.target
         assert isinstance(target, User)
         self.link.send(line(f"-> *{target.nick}* {text}"))
+        if target.away:
+            self.notice(f"{target.nick} is away: {target.away}")
 
     @command("me", usage="/me action", section=GENERAL)
     def cmd_me(self, user: User, arg: str) -> None:
@@ -322,10 +351,20 @@ class PlainSession:
         self.notice("Goodbye!")
         self.leave(arg or "quit")
 
-    @command("help", usage="/help", section=GENERAL)
+    @command("help", usage=("/help", "/help COMMAND"), section=GENERAL)
     def cmd_help(self, user: User, arg: str) -> None:
-        """this text"""
-        self.link.send(lines(help_text().split("\n")))
+        """this text
+
+        the help of one command"""
+        if not arg:
+            self.link.send(lines(help_text().split("\n")))
+            return
+        verb = arg.split(maxsplit=1)[0]
+        found = command_help(verb)
+        if found is None:
+            self.error(f"No command {verb}; type /help for the list")
+            return
+        self.link.send(lines(found))
 
     # -- helpers --------------------------------------------------------------------------------------------
 
@@ -372,6 +411,22 @@ class PlainSession:
             self.hub.quit(user, reason)
         self.link.close(reason)
 
+    def set_ignored(self, ignored: set[str]) -> None:
+        """Ignore these nicknames (casefolded): this session renders for itself while it ignores anyone."""
+        self.ignored = ignored
+        if self.user is not None:
+            Fanout.variant_changed(self.user)
+
+    def send_motd(self) -> None:
+        """The server's message of the day, as plain lines."""
+        motd = self.options.motd
+        if motd is None:
+            self.notice(f"{self.options.server_name} has no message of the day")
+            return
+        self.send_lines(
+            [f"* Message of the day of {self.options.server_name}:"] + [f"*   {row}" for row in motd]
+        )
+
     def notice(self, text: str) -> None:
         self.link.send(line("* " + text))
 
@@ -381,3 +436,12 @@ class PlainSession:
     def send_lines(self, texts: list[str]) -> None:
         """Several lines in one piece of output."""
         self.link.send(lines(texts))
+
+
+def _marked(nick: str, status: str) -> str:
+    """``nick`` as /who shows it: ``@`` for a room operator, ``+`` for a member with voice."""
+    if "o" in status:
+        return "@" + nick
+    if "v" in status:
+        return "+" + nick
+    return nick

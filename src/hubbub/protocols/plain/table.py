@@ -34,16 +34,18 @@ if TYPE_CHECKING:
     from ...core.model import User
     from .session import PlainSession
 
-__all__ = ["COMMANDS", "NOT_OPER", "SECTIONS", "Command", "Handler", "command", "help_text"]
+__all__ = ["COMMANDS", "NOT_OPER", "SECTIONS", "Command", "Handler", "command", "command_help", "help_text"]
 
 Handler = Callable[["PlainSession", "User", str], None]
 
 GENERAL = "Commands"
+ROOMS = "Rooms"
+PEOPLE = "People and the server"
 HISTORY = "History (times are UTC)"
 ACCOUNTS = "Accounts"
 OPERATORS = "Operators"
 #: The sections of /help, in order.
-SECTIONS = (GENERAL, HISTORY, ACCOUNTS, OPERATORS)
+SECTIONS = (GENERAL, ROOMS, PEOPLE, HISTORY, ACCOUNTS, OPERATORS)
 
 #: The lines that end /help.
 FOOTER = (
@@ -115,22 +117,44 @@ def command(
     return register
 
 
+def _entry_lines(spec: Command) -> list[str]:
+    """The lines of /help for ``spec``: each usage, then its text from :data:`HELP_COLUMN` on."""
+    lines: list[str] = []
+    indent = " " * HELP_COLUMN
+    for usage, text in spec.entries():
+        head = "  " + usage
+        if len(head) + 2 <= HELP_COLUMN:
+            lines.append(head.ljust(HELP_COLUMN) + text[0])
+        else:
+            lines.append(head)
+            lines.append(indent + text[0])
+        lines.extend(indent + more for more in text[1:])
+    return lines
+
+
 def help_text() -> str:
     """The text of /help, from the table (lines separated by ``\\n``)."""
     lines: list[str] = []
-    indent = " " * HELP_COLUMN
     for section in SECTIONS:
         lines.append(section + ":")
         for spec in DECLARED:
-            if spec.section != section:
-                continue
-            for usage, text in spec.entries():
-                head = "  " + usage
-                if len(head) + 2 <= HELP_COLUMN:
-                    lines.append(head.ljust(HELP_COLUMN) + text[0])
-                else:
-                    lines.append(head)
-                    lines.append(indent + text[0])
-                lines.extend(indent + more for more in text[1:])
+            if spec.section == section:
+                lines.extend(_entry_lines(spec))
     lines.extend(FOOTER)
     return "\n".join(lines)
+
+
+def command_help(verb: str) -> list[str] | None:
+    """The lines of ``/help VERB`` (``verb`` with or without its ``/``): the command's entries in /help, its
+    other forms' and its aliases; ``None`` for no such command."""
+    spec = COMMANDS.get(verb.removeprefix("/").lower())
+    if spec is None:
+        return None
+    lines = _entry_lines(spec)
+    for form in spec.forms.values():
+        lines.extend(_entry_lines(form))
+    if len(spec.verbs) > 1:
+        lines.append("  also: " + ", ".join("/" + alias for alias in spec.verbs[1:]))
+    if spec.oper:
+        lines.append("  (server operators only)")
+    return lines
