@@ -91,6 +91,16 @@ class ServerProcess:
         with self._cond:
             return [line for line in self.log if re.search(pattern, line)]
 
+    def wait_lines(self, pattern: str, count: int, timeout: float = TIMEOUT) -> list[str]:
+        """Wait until ``count`` log lines match ``pattern`` (a line logged more than once); return them."""
+        with self._cond:
+            self._cond.wait_for(lambda: len(self.find_log(pattern)) >= count or self.exited, timeout)
+            found = self.find_log(pattern)
+        assert len(found) >= count, f"{len(found)} of {count} lines matching {pattern!r}:\n" + "\n".join(
+            self.log
+        )
+        return found
+
     def irc(self, nick: str, *, port: int | None = None, caps: tuple[str, ...] = ()) -> Client:
         """A raw IRC client, registered as ``nick`` (on the IRC port unless ``port`` is given)."""
         client = Client(port or self.irc_port)

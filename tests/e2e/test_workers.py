@@ -70,13 +70,7 @@ def connect(server: ServerProcess, count: int) -> list[Client]:
 
 def wait_lines(server: ServerProcess, pattern: str, count: int) -> list[str]:
     """Wait until ``count`` log lines match ``pattern`` (several workers log the same line)."""
-    with server._cond:
-        server._cond.wait_for(lambda: len(server.find_log(pattern)) >= count or server.exited, TIMEOUT)
-        found = server.find_log(pattern)
-    assert len(found) >= count, f"{len(found)} of {count} lines matching {pattern!r}:\n" + "\n".join(
-        server.log
-    )
-    return found
+    return server.wait_lines(pattern, count)
 
 
 def _socket_inodes(pid: int) -> set[int]:
