@@ -40,6 +40,11 @@ People and the server:
                           alone: list whom you ignore
   /unignore NICK          see NICK's lines again
   /motd                   the server's message of the day
+  /set                    show your settings (kept for your account when logged in)
+  /set timestamps ZONE|off
+                          timestamps on chat lines, in a time zone (on: UTC; Europe/Paris...)
+  /set bell on|off        ring the terminal on a private message or your name
+  /set colors on|off      colour nicknames, notices and errors
 History (times are UTC):
   /history [N]            the last N lines of this room (default 20, at most 500)
   /history NICK [N]       your private conversation with NICK

@@ -110,6 +110,7 @@ def cmd_login(session: PlainSession, user: User, arg: str) -> None:
             return
         session.hub.log_in(user, account)
         log.info("%s logged in to account %s", user.real_hostmask, account)  # as IRC logs it
+        session.load_comforts(account)  # the account's /set comforts
         session.notice(f"You are logged in as {account}")
         _take_account_nick(session, user, account)
 

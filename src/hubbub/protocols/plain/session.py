@@ -24,7 +24,8 @@ from ...wire.masks import match_mask
 from ...wire.telnet import IAC, Telnet
 from ...wire.text import clean_line
 from ..base import Link
-from . import accounts, history, operators, people, room_commands  # noqa: F401 - their commands join the table
+from . import accounts, history, operators, people, room_commands  # noqa: F401 - commands join the table
+from .comforts import Comforts, load
 from .options import PlainOptions
 from .render import PERSONAL, RENDERERS, line, lines
 from .table import COMMANDS, GENERAL, NOT_OPER, command, command_help, help_text
@@ -38,7 +39,19 @@ NAMES_SHOWN = 10
 class PlainSession:
     """One plain-text client."""
 
-    __slots__ = ("busy", "deferred", "hub", "ignored", "lines", "link", "options", "room", "telnet", "user")
+    __slots__ = (
+        "busy",
+        "comforts",
+        "deferred",
+        "hub",
+        "ignored",
+        "lines",
+        "link",
+        "options",
+        "room",
+        "telnet",
+        "user",
+    )
 
     protocol: ClassVar[str] = "plain"
 
@@ -49,9 +62,9 @@ class PlainSession:
 
     @property
     def variant(self) -> Hashable:
-        """Every plain-text session renders events the same way, but one that ignores someone (/ignore)
-        renders for itself alone."""
-        return ("plain", id(self)) if self.ignored else "plain"
+        """Every plain-text session renders events the same way, but one that ignores someone (/ignore) or
+        has comforts on (/set) renders for itself alone."""
+        return ("plain", id(self)) if self.ignored or self.comforts else "plain"
 
     @property
     def exempt_from_flood(self) -> bool:
@@ -89,6 +102,8 @@ class PlainSession:
         self.telnet: Telnet | None = None
         #: The nicknames (casefolded) whose lines and private messages this connection does not show.
         self.ignored: set[str] = set()
+        #: /set timestamps, bell, colors (see .comforts)
+        self.comforts = Comforts()
 
     # -- lifecycle (called by the network layer) ------------------------------------------------------------
 
@@ -169,11 +184,16 @@ class PlainSession:
             return None
         renderer = RENDERERS.get(kind)
         if renderer is not None:
-            return renderer(event)
+            data = renderer(event)
+            if data is not None and self.comforts:
+                data = self.comforts.decorate(event, data, self.user)
+            return data
         personal = PERSONAL.get(kind)
         if personal is None:
             return None
         data = personal(self.user, event)
+        if data is not None and self.comforts:
+            data = self.comforts.decorate(event, data, self.user)
         if data is not None and self.deferred is not None:
             self.deferred.append(data)
             return None
@@ -414,6 +434,14 @@ class PlainSession:
     def set_ignored(self, ignored: set[str]) -> None:
         """Ignore these nicknames (casefolded): this session renders for itself while it ignores anyone."""
         self.ignored = ignored
+        self.comforts_changed()
+
+    def load_comforts(self, account: str) -> None:
+        """Logged in to ``account``: its /set comforts, where it keeps any."""
+        load(self, account)
+
+    def comforts_changed(self) -> None:
+        """What this session renders changed (/ignore, /set): its rooms group their members again."""
         if self.user is not None:
             Fanout.variant_changed(self.user)
 
@@ -428,10 +456,10 @@ class PlainSession:
         )
 
     def notice(self, text: str) -> None:
-        self.link.send(line("* " + text))
+        self.link.send(self.comforts.notice(line("* " + text)))
 
     def error(self, text: str) -> None:
-        self.link.send(line("! " + text))
+        self.link.send(self.comforts.error(line("! " + text)))
 
     def send_lines(self, texts: list[str]) -> None:
         """Several lines in one piece of output."""
