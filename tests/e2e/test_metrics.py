@@ -100,6 +100,8 @@ def test_refusals_and_flood_kills_are_counted(make_server: Start) -> None:
         "5",
         "--flood-kill",
         "1",
+        "--flood-paste",
+        "0",  # a plain-text paste gets no allowance here: flooding is flooding
     )
     url = metrics_url(server)
     watcher = plain(server, "watcher")
@@ -108,7 +110,7 @@ def test_refusals_and_flood_kills_are_counted(make_server: Start) -> None:
     server.clients.append(refused)
     assert refused.wait_eof() == ["ERROR :Closing Link: 127.0.0.1 (Too many connections from your address)"]
     flooder.send_raw(b"".join(f"flood {i}\n".encode() for i in range(200)))
-    assert flooder.wait_eof()[-1:] == ["ERROR :Closing Link: 127.0.0.1 (Excess Flood)"]
+    assert flooder.wait_eof()[-1:] == ["! You were disconnected for flooding (more than 5 lines a second)"]
     watcher.expect(r"^\* flooder left \(Excess Flood\)$")
     samples = scrape(url)
     assert value(samples, "hubbub_limit_refusals_total", reason="address") == 1
