@@ -113,6 +113,7 @@ def cmd_login(session: PlainSession, user: User, arg: str) -> None:
         session.load_comforts(account)  # the account's /set comforts
         session.notice(f"You are logged in as {account}")
         _take_account_nick(session, user, account)
+        session.deliver_memos(account)
 
     try:
         session.hub.accounts.verify(name, password, done, address=session.link.peer_host, method="/login")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import ClassVar
 
+from ...core import memos
 from ...core.errors import ChatError, Reason
 from ...core.events import Event, Message, MessageKind
 from ...core.fanout import Fanout
@@ -27,7 +28,7 @@ from ..base import Link
 from . import accounts, history, operators, people, room_commands  # noqa: F401 - commands join the table
 from .comforts import Comforts, load
 from .options import PlainOptions
-from .render import PERSONAL, RENDERERS, line, lines
+from .render import PERSONAL, RENDERERS, history_line, line, lines
 from .table import COMMANDS, GENERAL, NOT_OPER, command, command_help, help_text
 
 __all__ = ["COMMANDS", "PlainSession", "help_text"]
@@ -350,7 +351,14 @@ class PlainSession:
             self.hub.say(user, room, text)
             self.link.send(line(f"-> {room.name} <{user.nick}> {text}"))
             return
-        event = self.hub.private(user, nick, text)
+        try:
+            event = self.hub.private(user, nick, text)
+        except ChatError as exc:
+            if exc.reason is not Reason.NO_SUCH_NICK:
+                raise
+            account = memos.leave(self.hub, user, nick, text)  # a registered account nobody is connected as
+            self.notice(f"{account} is not here: your message will be delivered when {account} logs in")
+            return
         target = event.target
         assert isinstance(target, User)
         self.link.send(line(f"-> *{target.nick}* {text}"))
@@ -435,6 +443,15 @@ class PlainSession:
         """Ignore these nicknames (casefolded): this session renders for itself while it ignores anyone."""
         self.ignored = ignored
         self.comforts_changed()
+
+    def deliver_memos(self, account: str) -> None:
+        """Logged in to ``account``: the messages left for it while nobody was connected as it."""
+        waiting = memos.take(self.hub, account)
+        if waiting:
+            now = self.hub.now()
+            shown = [text for msg in waiting if (text := history_line(msg, now)) is not None]
+            count = f"{len(waiting)} messages" if len(waiting) > 1 else "a message"
+            self.send_lines([f"* While you were away, {count} came:", *shown, "* --- end of messages ---"])
 
     def load_comforts(self, account: str) -> None:
         """Logged in to ``account``: its /set comforts, where it keeps any."""

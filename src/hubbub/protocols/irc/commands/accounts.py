@@ -26,7 +26,7 @@ from ....wire import numerics as n
 from ....wire.irc import Message, line
 from ..caps import Cap
 from ..table import command
-from .registration import refused_before_registration, try_register
+from .registration import deliver_memos, refused_before_registration, try_register
 
 if TYPE_CHECKING:
     from ....core.model import User
@@ -96,6 +96,8 @@ def log_in(session: IrcSession, account: str) -> None:
     session.numeric(n.RPL_LOGGEDIN, hostmask(session), account, f"You are now logged in as {account}")
     real = session.user.real_hostmask if session.user is not None else hostmask(session)
     log.info("%s logged in to account %s", real, account)  # the log keeps the real address
+    if session.user is not None:  # (before registration: at its end, see registration.welcome's caller)
+        deliver_memos(session, account)
 
 
 def log_out(session: IrcSession, user: User) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ....core.errors import ChatError
+from ....core import memos
+from ....core.errors import ChatError, Reason
 from ....core.events import MessageKind
 from ....core.model import User
 from ....wire import numerics as n
@@ -89,8 +90,21 @@ def _deliver(session: IrcSession, user: User, msg: Message, kind: MessageKind) -
                 ):
                     session.numeric(n.RPL_AWAY, recipient.nick, recipient.away)
         except ChatError as exc:
-            if not notice:
-                session.chat_error(exc)
+            if notice:
+                continue
+            if exc.reason is Reason.NO_SUCH_NICK and kind is MessageKind.SAY and not name.startswith("#"):
+                try:  # a registered account nobody is connected as: kept for its next login
+                    account = memos.leave(hub, user, name, body)
+                except ChatError:
+                    pass
+                else:
+                    session.server_line(
+                        "NOTICE",
+                        user.nick,
+                        f"{account} is not connected: your message will be delivered when {account} logs in",
+                    )
+                    continue
+            session.chat_error(exc)
             continue
         if echo:
             session.echo(event)

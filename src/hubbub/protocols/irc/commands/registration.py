@@ -5,11 +5,13 @@ from __future__ import annotations
 import hmac
 from typing import TYPE_CHECKING
 
+from ....core import memos
 from ....core.errors import ChatError, Reason
 from ....core.klines import shown_reason
 from ....wire import numerics as n
 from ....wire.irc import Message, line
 from ...irc.caps import CAPS, Cap, sts_value
+from ..render import stored_message
 from ..table import command
 from .info import lusers_text, motd_text
 
@@ -220,6 +222,21 @@ def try_register(session: IrcSession) -> None:
     held, session.held = session.held, []
     for data in held:
         session.send(data)
+    if user.account:  # logged in before registering (SASL): what was left for it meanwhile
+        deliver_memos(session, user.account)
+
+
+def deliver_memos(session: IrcSession, account: str) -> None:
+    """The messages left for ``account`` while nobody was connected as it, between two notices."""
+    waiting = memos.take(session.hub, account)
+    if not waiting:
+        return
+    caps = session.caps
+    count = f"{len(waiting)} messages" if len(waiting) > 1 else "a message"
+    out = [line(f":{session.options.server_name} NOTICE {session.me} :While you were away, {count} came:")]
+    out += [stored_message(msg, caps) for msg in waiting]
+    out.append(line(f":{session.options.server_name} NOTICE {session.me} :--- end of messages ---"))
+    session.send(b"".join(out))
 
 
 def welcome(session: IrcSession, user: User) -> None:
