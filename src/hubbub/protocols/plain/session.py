@@ -354,8 +354,8 @@ class PlainSession:
         try:
             event = self.hub.private(user, nick, text)
         except ChatError as exc:
-            if exc.reason is not Reason.NO_SUCH_NICK:
-                raise
+            if exc.reason is not Reason.NO_SUCH_NICK or self.hub.find_user(nick) is not None:
+                raise  # (someone holds the name without its account: not delivered, as it says)
             account = memos.leave(self.hub, user, nick, text)  # a registered account nobody is connected as
             self.notice(f"{account} is not here: your message will be delivered when {account} logs in")
             return

@@ -92,7 +92,12 @@ def _deliver(session: IrcSession, user: User, msg: Message, kind: MessageKind) -
         except ChatError as exc:
             if notice:
                 continue
-            if exc.reason is Reason.NO_SUCH_NICK and kind is MessageKind.SAY and not name.startswith("#"):
+            if (
+                exc.reason is Reason.NO_SUCH_NICK
+                and kind is MessageKind.SAY
+                and not name.startswith("#")
+                and hub.find_user(name) is None  # nobody at all under that name
+            ):
                 try:  # a registered account nobody is connected as: kept for its next login
                     account = memos.leave(hub, user, name, body)
                 except ChatError:
