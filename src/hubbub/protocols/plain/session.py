@@ -52,6 +52,7 @@ class PlainSession:
         "room",
         "telnet",
         "user",
+        "variant",
     )
 
     protocol: ClassVar[str] = "plain"
@@ -60,12 +61,6 @@ class PlainSession:
     def pastes(self) -> bool:
         """A person types here: a paste is tolerated, and told how it is slowed."""
         return True
-
-    @property
-    def variant(self) -> Hashable:
-        """Every plain-text session renders events the same way, but one that ignores someone (/ignore) or
-        has comforts on (/set) renders for itself alone."""
-        return ("plain", id(self)) if self.ignored or self.comforts else "plain"
 
     @property
     def exempt_from_flood(self) -> bool:
@@ -105,6 +100,9 @@ class PlainSession:
         self.ignored: set[str] = set()
         #: /set timestamps, bell, colors (see .comforts)
         self.comforts = Comforts()
+        #: Every plain-text session renders events the same way, but one that ignores someone (/ignore) or
+        #: has comforts on (/set) renders for itself alone (kept by comforts_changed).
+        self.variant: Hashable = "plain"
 
     # -- lifecycle (called by the network layer) ------------------------------------------------------------
 
@@ -184,18 +182,18 @@ class PlainSession:
         if self.ignored and kind is Message and casefold(event.user.nick) in self.ignored:
             return None
         renderer = RENDERERS.get(kind)
+        personal = None if renderer is not None else PERSONAL.get(kind)
         if renderer is not None:
             data = renderer(event)
-            if data is not None and self.comforts:
-                data = self.comforts.decorate(event, data, self.user)
-            return data
-        personal = PERSONAL.get(kind)
-        if personal is None:
+        elif personal is not None:
+            data = personal(self.user, event)
+        else:
             return None
-        data = personal(self.user, event)
-        if data is not None and self.comforts:
+        if data is None:
+            return None
+        if self.comforts:
             data = self.comforts.decorate(event, data, self.user)
-        if data is not None and self.deferred is not None:
+        if personal is not None and self.deferred is not None:
             self.deferred.append(data)
             return None
         return data
@@ -459,6 +457,7 @@ class PlainSession:
 
     def comforts_changed(self) -> None:
         """What this session renders changed (/ignore, /set): its rooms group their members again."""
+        self.variant = ("plain", id(self)) if self.ignored or self.comforts else "plain"
         if self.user is not None:
             Fanout.variant_changed(self.user)
 
